@@ -1,0 +1,50 @@
+#include "backend/threads.hpp"
+
+#include <omp.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "backend/error.hpp"
+
+namespace anneal {
+namespace {
+
+int initial_threads() {
+  if (const char* env = std::getenv("ANNEAL_NUM_THREADS")) {
+    try {
+      int n = std::stoi(env);
+      if (n >= 1) return n;
+    } catch (const std::exception&) {
+    }
+    throw InvalidInput(std::string("ANNEAL_NUM_THREADS='") + env + "' is not a positive integer");
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw ? static_cast<int>(hw) : 1;
+}
+
+std::atomic<int>& budget() {
+  static std::atomic<int> n{[] {
+    int t = initial_threads();
+    omp_set_num_threads(t);
+    return t;
+  }()};
+  return n;
+}
+
+}  // namespace
+
+void set_num_threads(int n) {
+  if (n < 1) throw InvalidInput("set_num_threads: need at least 1 thread, got " + std::to_string(n));
+  budget().store(n);
+  // Why OpenMP: Debian's oneDNN runs its kernels on libgomp's pool, so our
+  // elementwise loops use the same pool rather than a second one whose
+  // workers would fight libgomp's spinning threads for the same cores.
+  omp_set_num_threads(n);
+}
+
+int num_threads() { return budget().load(); }
+
+}  // namespace anneal

@@ -1,0 +1,76 @@
+// What an op is: its shape rule, its kernels and its gradient rule, in one
+// record. Each op file in ops/ defines one OpDef (or a small family).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backend/philox.hpp"
+#include "backend/tensor.hpp"
+#include "graph/attrs.hpp"
+
+namespace anneal {
+
+struct Node;
+struct Value;
+
+// What makes a node's value: ordinary ops compute it from their inputs; the
+// others are supplied by the session (inputs are fed, params and state are
+// held across steps) or committed by it (assign writes state after the step).
+enum class OpRole { compute, input, param, state, constant, assign };
+
+// The node's output type, as the shape rule computes it. A dimension equal to
+// Dim::batch() is the symbolic batch size.
+struct TypeInfo {
+  DType dtype = DType::f32;
+  Dims shape;
+};
+
+// Everything a kernel sees. `out` is allocated by the executor with the
+// node's shape (batch resolved); float values are f32 for fast kernels and f64
+// for reference kernels, i32 values stay i32.
+struct KernelArgs {
+  const Node& node;
+  std::vector<const Tensor*> in;
+  Tensor& out;
+  RandomStream rng;  // keyed by (seed, node id, step)
+};
+using KernelFn = void (*)(KernelArgs&);
+
+// A gradient rule: given the node, its output and the gradient flowing into
+// the output (dout), build graph ops for the gradient of each input. An
+// invalid Value means "no gradient" (e.g. an integer input).
+struct GradArgs {
+  const Node& node;
+  const Value& out;
+  const Value& dout;
+};
+using GradFn = std::vector<Value> (*)(const GradArgs&);
+
+// Which forward values a gradient rule reads, so the memory planner keeps
+// exactly those alive.
+enum GradReads : unsigned { kReadsDoutOnly = 0, kReadsInputs = 1, kReadsOutput = 2 };
+
+// Throw ShapeError from a shape rule; the graph adds the node, op and shapes.
+struct ShapeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct OpDef {
+  std::string name;
+  int min_inputs = 0;
+  int max_inputs = 0;  // -1: any number
+  std::vector<AttrSpec> attrs;
+  TypeInfo (*infer)(const Node&) = nullptr;
+  KernelFn fast = nullptr;  // f32 (and i32) kernel
+  KernelFn ref = nullptr;   // f64 scalar reference kernel, no oneDNN
+  GradFn grad = nullptr;
+  unsigned grad_reads = kReadsInputs;
+  // Set (with the reason) for ops declared not differentiable; such ops pass
+  // no gradient to their inputs.
+  const char* not_differentiable = nullptr;
+  bool stochastic = false;
+  OpRole role = OpRole::compute;
+};
+
+}  // namespace anneal

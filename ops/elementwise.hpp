@@ -1,0 +1,72 @@
+// Shared kernels for elementwise ops: one functor holds the math, and the same
+// loop runs it in f32 in parallel (fast) and in f64 sequentially (reference).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "backend/parallel.hpp"
+#include "graph/graph.hpp"
+
+namespace anneal {
+
+// Per-input strides into a broadcast output: stride 0 along broadcast axes.
+struct Broadcast {
+  Dims out;                                 // output shape
+  std::vector<std::vector<std::int64_t>> strides;  // one per input, over `out`
+  bool plain = true;                        // every input has the output's shape
+
+  Broadcast(const Dims& out_shape, const std::vector<const Tensor*>& in);
+  // Offset of output element `i` into input `k`.
+  std::int64_t offset(std::size_t k, std::int64_t i) const;
+};
+
+// out[i] = f(x[i]) for a functor with `template <class T> T operator()(T)`.
+template <class T, class F>
+void map_unary(const Tensor& x, Tensor& out, const F& f, bool parallel) {
+  const T* px = x.data<T>();
+  T* po = out.data<T>();
+  auto body = [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) po[i] = f(px[i]);
+  };
+  if (parallel) parallel_for(out.numel(), kElementwiseGrain, body); else body(0, out.numel());
+}
+
+// out[i] = f(a[i'], b[i'']) with NumPy broadcasting.
+template <class T, class F>
+void map_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f, bool parallel) {
+  const T* pa = a.data<T>();
+  const T* pb = b.data<T>();
+  T* po = out.data<T>();
+  std::int64_t n = out.numel();
+  if (a.numel() == n && b.numel() == n) {
+    auto body = [&](std::int64_t s, std::int64_t e) { for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[i]); };
+    if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
+    return;
+  }
+  if (b.numel() > 0 && a.numel() == n && n % b.numel() == 0 && b.shape().size() <= a.shape().size() &&
+      std::equal(b.shape().begin(), b.shape().end(), a.shape().end() - static_cast<std::ptrdiff_t>(b.shape().size()))) {
+    // The common case: b is a trailing block of a (a bias row, a scalar).
+    std::int64_t m = b.numel();
+    auto body = [&](std::int64_t s, std::int64_t e) { for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[i % m]); };
+    if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
+    return;
+  }
+  Broadcast bc(out.shape(), {&a, &b});
+  auto body = [&](std::int64_t s, std::int64_t e) {
+    for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[bc.offset(0, i)], pb[bc.offset(1, i)]);
+  };
+  if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
+}
+
+// Kernel factories: a functor type F becomes an op's fast and reference kernel.
+// F is built from the node (for attributes such as leaky_relu's slope).
+template <class F> void unary_fast(KernelArgs& a) { map_unary<float>(*a.in[0], a.out, F(a.node), true); }
+template <class F> void unary_ref(KernelArgs& a) { map_unary<double>(*a.in[0], a.out, F(a.node), false); }
+template <class F> void binary_fast(KernelArgs& a) { map_binary<float>(*a.in[0], *a.in[1], a.out, F(a.node), true); }
+template <class F> void binary_ref(KernelArgs& a) { map_binary<double>(*a.in[0], *a.in[1], a.out, F(a.node), false); }
+
+// Shape rules shared by elementwise ops.
+TypeInfo same_as_input(const Node& n);      // f32 in, same shape out
+TypeInfo broadcast_binary(const Node& n);   // two f32 inputs, broadcast shape out
+
+}  // namespace anneal

@@ -1,0 +1,101 @@
+// Elementwise math: neg, exp, log, log1p, sqrt, square, abs, sign, sigmoid,
+// tanh, relu, leaky_relu, softplus. Each row: the math, then its gradient
+// written with ops (so it differentiates again).
+#include <cmath>
+
+#include "ops/elementwise.hpp"
+#include "ops/families.hpp"
+#include "ops/ops.hpp"
+
+namespace anneal {
+namespace {
+
+#define ANNEAL_UNARY_FUNCTOR(Name, expr)                  \
+  struct Name {                                           \
+    explicit Name(const Node&) {}                         \
+    template <class T> T operator()(T x) const { return expr; } \
+  };
+ANNEAL_UNARY_FUNCTOR(NegFn, -x)
+ANNEAL_UNARY_FUNCTOR(ExpFn, std::exp(x))
+ANNEAL_UNARY_FUNCTOR(LogFn, std::log(x))
+ANNEAL_UNARY_FUNCTOR(Log1pFn, std::log1p(x))
+ANNEAL_UNARY_FUNCTOR(SqrtFn, std::sqrt(x))
+ANNEAL_UNARY_FUNCTOR(SquareFn, x * x)
+ANNEAL_UNARY_FUNCTOR(AbsFn, std::abs(x))
+ANNEAL_UNARY_FUNCTOR(SignFn, T((x > T(0)) - (x < T(0))))
+ANNEAL_UNARY_FUNCTOR(SigmoidFn, x >= T(0) ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x)))
+ANNEAL_UNARY_FUNCTOR(TanhFn, std::tanh(x))
+ANNEAL_UNARY_FUNCTOR(ReluFn, x > T(0) ? x : T(0))
+// max(x, 0) + log1p(exp(-|x|)): exact and never overflows.
+ANNEAL_UNARY_FUNCTOR(SoftplusFn, (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::abs(x))))
+#undef ANNEAL_UNARY_FUNCTOR
+
+struct LeakyReluFn {
+  double slope;
+  explicit LeakyReluFn(const Node& n) : slope(n.attrs.f("slope")) {}
+  template <class T> T operator()(T x) const { return x > T(0) ? x : static_cast<T>(slope) * x; }
+};
+
+const Value& x_of(const GradArgs& g) { return g.node.inputs[0]; }
+
+std::vector<Value> neg_grad(const GradArgs& g) { return {-g.dout}; }
+std::vector<Value> exp_grad(const GradArgs& g) { return {g.dout * g.out}; }
+std::vector<Value> log_grad(const GradArgs& g) { return {g.dout / x_of(g)}; }
+std::vector<Value> log1p_grad(const GradArgs& g) { return {g.dout / (1.0 + x_of(g))}; }
+std::vector<Value> sqrt_grad(const GradArgs& g) { return {g.dout * 0.5 / g.out}; }
+std::vector<Value> square_grad(const GradArgs& g) { return {g.dout * (2.0 * x_of(g))}; }
+std::vector<Value> abs_grad(const GradArgs& g) { return {g.dout * sign(x_of(g))}; }
+std::vector<Value> sigmoid_grad(const GradArgs& g) { return {g.dout * (g.out * (1.0 - g.out))}; }
+std::vector<Value> tanh_grad(const GradArgs& g) { return {g.dout * (1.0 - square(g.out))}; }
+std::vector<Value> relu_grad(const GradArgs& g) { return {g.dout * greater(x_of(g), g.out.graph->scalar(0))}; }
+std::vector<Value> leaky_relu_grad(const GradArgs& g) {
+  double s = g.node.attrs.f("slope");
+  return {g.dout * (s + (1.0 - s) * greater(x_of(g), g.out.graph->scalar(0)))};
+}
+std::vector<Value> softplus_grad(const GradArgs& g) { return {g.dout * sigmoid(x_of(g))}; }
+
+template <class F>
+OpDef unary(const char* name, GradFn grad, unsigned reads, std::vector<AttrSpec> attrs = {},
+            const char* not_diff = nullptr) {
+  return OpDef{.name = name, .min_inputs = 1, .max_inputs = 1, .attrs = std::move(attrs), .infer = same_as_input,
+               .fast = unary_fast<F>, .ref = unary_ref<F>, .grad = grad, .grad_reads = reads,
+               .not_differentiable = not_diff};
+}
+
+const OpDef kNeg = unary<NegFn>("neg", neg_grad, kReadsDoutOnly);
+const OpDef kExp = unary<ExpFn>("exp", exp_grad, kReadsOutput);
+const OpDef kLog = unary<LogFn>("log", log_grad, kReadsInputs);
+const OpDef kLog1p = unary<Log1pFn>("log1p", log1p_grad, kReadsInputs);
+const OpDef kSqrt = unary<SqrtFn>("sqrt", sqrt_grad, kReadsOutput);
+const OpDef kSquare = unary<SquareFn>("square", square_grad, kReadsInputs);
+const OpDef kAbs = unary<AbsFn>("abs", abs_grad, kReadsInputs);
+const OpDef kSign = unary<SignFn>("sign", nullptr, 0, {}, "a step function: zero gradient almost everywhere");
+const OpDef kSigmoid = unary<SigmoidFn>("sigmoid", sigmoid_grad, kReadsOutput);
+const OpDef kTanh = unary<TanhFn>("tanh", tanh_grad, kReadsOutput);
+const OpDef kRelu = unary<ReluFn>("relu", relu_grad, kReadsInputs | kReadsOutput);
+const OpDef kLeakyRelu = unary<LeakyReluFn>("leaky_relu", leaky_relu_grad, kReadsInputs,
+                                            {{"slope", AttrKind::f64, AttrValue{0.01}}});
+const OpDef kSoftplus = unary<SoftplusFn>("softplus", softplus_grad, kReadsInputs);
+
+}  // namespace
+
+Value neg(Value x) { return x.graph->add(kNeg, {x}); }
+Value exp(Value x) { return x.graph->add(kExp, {x}); }
+Value log(Value x) { return x.graph->add(kLog, {x}); }
+Value log1p(Value x) { return x.graph->add(kLog1p, {x}); }
+Value sqrt(Value x) { return x.graph->add(kSqrt, {x}); }
+Value square(Value x) { return x.graph->add(kSquare, {x}); }
+Value abs(Value x) { return x.graph->add(kAbs, {x}); }
+Value sign(Value x) { return x.graph->add(kSign, {x}); }
+Value sigmoid(Value x) { return x.graph->add(kSigmoid, {x}); }
+Value tanh(Value x) { return x.graph->add(kTanh, {x}); }
+Value relu(Value x) { return x.graph->add(kRelu, {x}); }
+Value leaky_relu(Value x, double slope) { return x.graph->add(kLeakyRelu, {x}, Attrs{{"slope", slope}}); }
+Value softplus(Value x) { return x.graph->add(kSoftplus, {x}); }
+
+void detail::register_unary_ops(OpList& ops) {
+  ops.insert(ops.end(), {&kNeg, &kExp, &kLog, &kLog1p, &kSqrt, &kSquare, &kAbs, &kSign, &kSigmoid, &kTanh, &kRelu,
+                         &kLeakyRelu, &kSoftplus});
+}
+
+}  // namespace anneal
