@@ -14,6 +14,7 @@ void register_broadcast_ops(OpList& ops);
 void register_reduce_ops(OpList& ops);
 void register_shape_ops(OpList& ops);
 void register_control_ops(OpList& ops);
+void register_cast_ops(OpList& ops);
 void register_random_ops(OpList& ops);
 
 }  // namespace anneal::detail

@@ -93,7 +93,9 @@ Value slice(Value x, std::int64_t axis, std::int64_t begin, std::int64_t end);
 Value pad(Value x, std::int64_t axis, std::int64_t before, std::int64_t after);
 // i32 indices [..] -> f32 one-hot [.., depth].
 Value one_hot(Value indices, std::int64_t depth);
-// i32 -> f32 and back (values are converted, not reinterpreted).
+
+// --- conversion (ops/cast.cpp) ---------------------------------------------------
+// i32 -> f32 and back (values are converted; f32 -> i32 truncates).
 Value cast(Value x, DType to);
 
 // --- gradient and state control (ops/control.cpp) ----------------------------

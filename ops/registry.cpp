@@ -17,6 +17,7 @@ const std::vector<const OpDef*>& all_ops() {
     detail::register_reduce_ops(l);
     detail::register_shape_ops(l);
     detail::register_control_ops(l);
+    detail::register_cast_ops(l);
     detail::register_random_ops(l);
     return l;
   }();
