@@ -10,3 +10,6 @@
 #include "ops/ops.hpp"
 #include "ops/registry.hpp"
 #include "runtime/session.hpp"
+#include "models/optim.hpp"
+#include "models/schedule.hpp"
+#include "models/trainer.hpp"

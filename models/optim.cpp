@@ -1,0 +1,113 @@
+#include "models/optim.hpp"
+
+#include <cmath>
+
+#include "backend/error.hpp"
+#include "ops/ops.hpp"
+#include "runtime/session.hpp"
+
+namespace anneal {
+
+Value Optimizer::add_hyper(Graph& g, const std::string& key, double value) {
+  Value v = g.state(name_ + "." + key, {}, Init::constant(value));
+  hyper_[key] = v;
+  return v;
+}
+
+void Optimizer::schedule(const std::string& hyper, Schedule s) {
+  if (!hyper_.count(hyper)) throw InvalidInput("optimizer '" + name_ + "' has no hyper-parameter '" + hyper + "'");
+  schedules_[hyper] = s;
+}
+
+void Optimizer::apply(Session& session, double epoch) const {
+  for (const auto& [key, s] : schedules_) set(session, key, s.at(epoch));
+}
+
+void Optimizer::set(Session& session, const std::string& hyper, double value) const {
+  auto it = hyper_.find(hyper);
+  if (it == hyper_.end()) throw InvalidInput("optimizer '" + name_ + "' has no hyper-parameter '" + hyper + "'");
+  session.set(it->second.name(), Tensor::scalar(value));
+}
+
+namespace {
+void check_pairs(const std::string& name, const std::vector<Value>& params, const std::vector<Value>& grads) {
+  if (params.size() != grads.size())
+    throw InvalidInput("optimizer '" + name + "': " + std::to_string(params.size()) + " parameters but " +
+                       std::to_string(grads.size()) + " gradients");
+  for (std::size_t i = 0; i < params.size(); ++i)
+    if (params[i].shape() != grads[i].shape())
+      throw InvalidInput("optimizer '" + name + "': gradient of '" + params[i].name() + "' has shape " +
+                         dims_str(grads[i].shape()) + ", expected " + dims_str(params[i].shape()));
+}
+}  // namespace
+
+Optimizer sgd(Graph& g, const std::string& name, const std::vector<Value>& params, const std::vector<Value>& grads,
+              SgdOptions o) {
+  check_pairs(name, params, grads);
+  Optimizer opt;
+  opt.name_ = name;
+  Value lr = opt.add_hyper(g, "lr", o.lr);
+  Value mom = opt.add_hyper(g, "momentum", o.momentum);
+  Value wd = opt.add_hyper(g, "weight_decay", o.weight_decay);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const Value& p = params[i];
+    Graph::Scope scope(g, name + "/");
+    Value d = o.weight_decay != 0 ? grads[i] + wd * p : grads[i];
+    Value step = d;
+    if (o.momentum != 0 || o.nesterov) {
+      Value v = g.state(p.name() + ".velocity", p.shape());
+      Value v_new = mom * v + d;
+      opt.updates_.push_back(assign(v, v_new));
+      step = o.nesterov ? d + mom * v_new : v_new;
+    }
+    opt.updates_.push_back(assign(p, p - lr * step));
+  }
+  return opt;
+}
+
+Optimizer adam(Graph& g, const std::string& name, const std::vector<Value>& params, const std::vector<Value>& grads,
+               AdamOptions o) {
+  check_pairs(name, params, grads);
+  Optimizer opt;
+  opt.name_ = name;
+  Value lr = opt.add_hyper(g, "lr", o.lr);
+  Value b1 = opt.add_hyper(g, "beta1", o.beta1);
+  Value b2 = opt.add_hyper(g, "beta2", o.beta2);
+  Value eps = opt.add_hyper(g, "eps", o.eps);
+  Value wd = opt.add_hyper(g, "weight_decay", o.weight_decay);
+  Value t = g.state(name + ".t", {});
+  Graph::Scope scope(g, name + "/");
+  Value t_new = t + 1.0;
+  opt.updates_.push_back(assign(t, t_new));
+  // Bias corrections 1 - beta^t, as exp(t log beta) so beta may be scheduled.
+  Value c1 = 1.0 - exp(t_new * log(b1));
+  Value c2 = 1.0 - exp(t_new * log(b2));
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const Value& p = params[i];
+    Value d = o.weight_decay != 0 ? grads[i] + wd * p : grads[i];
+    Value m = g.state(p.name() + ".adam_m", p.shape());
+    Value v = g.state(p.name() + ".adam_v", p.shape());
+    Value m_new = b1 * m + (1.0 - b1) * d;
+    Value v_new = b2 * v + (1.0 - b2) * square(d);
+    opt.updates_.push_back(assign(m, m_new));
+    opt.updates_.push_back(assign(v, v_new));
+    opt.updates_.push_back(assign(p, p - lr * (m_new / c1) / (sqrt(v_new / c2) + eps)));
+  }
+  return opt;
+}
+
+std::vector<Value> weights_only(const std::vector<Value>& params) {
+  std::vector<Value> out;
+  for (const Value& p : params)
+    if (p.rank() >= 2) out.push_back(p);
+  return out;
+}
+
+std::vector<Value> biases_only(const std::vector<Value>& params) {
+  std::vector<Value> out;
+  for (const Value& p : params)
+    if (p.rank() < 2) out.push_back(p);
+  return out;
+}
+
+}  // namespace anneal

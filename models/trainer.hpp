@@ -1,0 +1,29 @@
+// One training step = one session run: fetch the loss (and monitors), run
+// every optimizer's updates as targets. Schedules are applied before each
+// step from the fractional epoch.
+#pragma once
+#include <vector>
+
+#include "models/optim.hpp"
+#include "runtime/session.hpp"
+
+namespace anneal {
+
+class Trainer {
+ public:
+  Trainer(Session& session, Value loss, std::vector<Optimizer> optimizers, std::vector<Value> monitors = {});
+
+  // Runs one step; returns the loss followed by the monitors, as doubles.
+  std::vector<double> step(const Feeds& feeds, double epoch = 0.0);
+
+  Session& session() { return session_; }
+  std::vector<Optimizer>& optimizers() { return optimizers_; }
+
+ private:
+  Session& session_;
+  std::vector<Value> fetches_;
+  std::vector<Value> targets_;
+  std::vector<Optimizer> optimizers_;
+};
+
+}  // namespace anneal
