@@ -13,3 +13,6 @@
 #include "models/optim.hpp"
 #include "models/schedule.hpp"
 #include "models/trainer.hpp"
+#include "data/batches.hpp"
+#include "data/dataset.hpp"
+#include "data/idx.hpp"
