@@ -147,6 +147,18 @@ Value Graph::output(const std::string& name) const {
   throw InvalidInput("graph '" + name_ + "' has no output named '" + name + "'");
 }
 
+void Graph::set_collection(const std::string& name, std::vector<Value> values) {
+  for (const Value& v : values)
+    if (v.graph != this) throw InvalidInput("collection '" + name + "': a value belongs to another graph");
+  collections_[name] = std::move(values);
+}
+
+const std::vector<Value>& Graph::collection(const std::string& name) const {
+  auto it = collections_.find(name);
+  if (it == collections_.end()) throw InvalidInput("graph '" + name_ + "' has no collection '" + name + "'");
+  return it->second;
+}
+
 Value Graph::find(std::string_view name) const {
   auto it = by_name_.find(std::string(name));
   if (it == by_name_.end()) return {};
@@ -210,6 +222,12 @@ std::string Graph::str() const {
     os << "  " << dims_str(n.type.shape) << ' ' << dtype_name(n.type.dtype) << '\n';
   }
   for (const auto& [name, v] : outputs_) os << "  output " << name << " = %" << v.id << '\n';
+  for (const auto& [name, vs] : collections_) {
+    os << "  collection " << name << " =";
+    for (const Value& v : vs) os << " %" << v.id;
+    os << '\n';
+  }
+  for (const auto& [k, v] : meta_) os << "  meta " << k << " = " << v << '\n';
   return os.str();
 }
 

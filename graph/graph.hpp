@@ -3,6 +3,7 @@
 // record nodes; sessions (runtime/) run them.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -95,6 +96,15 @@ class Graph {
   Value output(const std::string& name) const;
   const std::vector<std::pair<std::string, Value>>& outputs() const { return outputs_; }
 
+  // Named lists of values (an optimizer's updates and parameters, a model's
+  // monitors) and string metadata (an optimizer's kind): what a trainer needs
+  // to run a saved graph without the code that built it.
+  void set_collection(const std::string& name, std::vector<Value> values);
+  const std::vector<Value>& collection(const std::string& name) const;  // throws InvalidInput if absent
+  const std::map<std::string, std::vector<Value>>& collections() const { return collections_; }
+  void set_meta(const std::string& key, const std::string& value) { meta_[key] = value; }
+  const std::map<std::string, std::string>& meta() const { return meta_; }
+
   std::size_t size() const { return nodes_.size(); }
   const Node& node(int id) const { return *nodes_.at(static_cast<std::size_t>(id)); }
   Value find(std::string_view name) const;  // invalid Value if absent
@@ -129,6 +139,8 @@ class Graph {
   std::vector<std::pair<std::string, Value>> outputs_;
   std::string scope_;
   std::unordered_map<std::string, int> by_name_;
+  std::map<std::string, std::vector<Value>> collections_;
+  std::map<std::string, std::string> meta_;
 };
 
 }  // namespace anneal

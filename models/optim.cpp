@@ -29,6 +29,46 @@ void Optimizer::set(Session& session, const std::string& hyper, double value) co
   session.set(it->second.name(), Tensor::scalar(value));
 }
 
+void Optimizer::record(Graph& g, const std::string& kind, const std::vector<Value>& params) const {
+  g.set_collection("optimizer." + name_ + ".params", params);
+  g.set_collection("optimizer." + name_ + ".updates", updates_);
+  g.set_meta("optimizer." + name_ + ".kind", kind);
+  std::string keys;
+  for (const auto& [k, v] : hyper_) keys += (keys.empty() ? "" : ",") + k;
+  g.set_meta("optimizer." + name_ + ".hyper", keys);
+}
+
+Optimizer Optimizer::from_graph(const Graph& g, const std::string& name) {
+  auto kind = g.meta().find("optimizer." + name + ".kind");
+  if (kind == g.meta().end()) throw InvalidInput("graph '" + g.name() + "' has no optimizer '" + name + "'");
+  Optimizer opt;
+  opt.name_ = name;
+  opt.updates_ = g.collection("optimizer." + name + ".updates");
+  std::string keys = g.meta().at("optimizer." + name + ".hyper");
+  for (std::size_t b = 0; b <= keys.size();) {
+    std::size_t e = keys.find(',', b);
+    if (e == std::string::npos) e = keys.size();
+    std::string key = keys.substr(b, e - b);
+    if (!key.empty()) {
+      Value v = g.find(name + "." + key);
+      if (!v.valid()) throw InvalidInput("optimizer '" + name + "': hyper-parameter state '" + name + "." + key + "' is missing");
+      opt.hyper_[key] = v;
+    }
+    b = e + 1;
+  }
+  return opt;
+}
+
+std::vector<std::string> Optimizer::names_in(const Graph& g) {
+  std::vector<std::string> names;
+  const std::string prefix = "optimizer.", suffix = ".kind";
+  for (const auto& [k, v] : g.meta())
+    if (k.rfind(prefix, 0) == 0 && k.size() > prefix.size() + suffix.size() &&
+        k.compare(k.size() - suffix.size(), suffix.size(), suffix) == 0)
+      names.push_back(k.substr(prefix.size(), k.size() - prefix.size() - suffix.size()));
+  return names;
+}
+
 namespace {
 void check_pairs(const std::string& name, const std::vector<Value>& params, const std::vector<Value>& grads) {
   if (params.size() != grads.size())
@@ -62,6 +102,7 @@ Optimizer sgd(Graph& g, const std::string& name, const std::vector<Value>& param
     }
     opt.updates_.push_back(assign(p, p - lr * step));
   }
+  opt.record(g, "sgd", params);
   return opt;
 }
 
@@ -93,6 +134,7 @@ Optimizer adam(Graph& g, const std::string& name, const std::vector<Value>& para
     opt.updates_.push_back(assign(v, v_new));
     opt.updates_.push_back(assign(p, p - lr * (m_new / c1) / (sqrt(v_new / c2) + eps)));
   }
+  opt.record(g, "adam", params);
   return opt;
 }
 

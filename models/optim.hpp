@@ -43,6 +43,12 @@ class Optimizer {
   // Hyper-parameter state nodes by short name ("lr", "momentum", ...).
   const std::map<std::string, Value>& hyper() const { return hyper_; }
 
+  // An optimizer records itself in its graph (collections
+  // "optimizer.<name>.params" / ".updates", meta "optimizer.<name>.kind"), so
+  // a graph loaded from JSON gets its optimizers back.
+  static Optimizer from_graph(const Graph& g, const std::string& name);
+  static std::vector<std::string> names_in(const Graph& g);
+
   // Drives a hyper-parameter by a schedule; apply() sets every scheduled
   // value for the given training progress (epochs, fractional).
   void schedule(const std::string& hyper, Schedule s);
@@ -55,6 +61,7 @@ class Optimizer {
   friend Optimizer adam(Graph&, const std::string&, const std::vector<Value>&, const std::vector<Value>&,
                         AdamOptions);
   Value add_hyper(Graph& g, const std::string& key, double value);
+  void record(Graph& g, const std::string& kind, const std::vector<Value>& params) const;
 
   std::string name_;
   std::vector<Value> updates_;

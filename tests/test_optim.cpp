@@ -93,3 +93,14 @@ TEST_CASE("optim: separate groups get separate options") {
   CHECK(s.get("fc.b").at(0) == b0.at(0));
   CHECK(s.get("fc.W").at(0) != w0.at(0));
 }
+
+TEST_CASE("optim: an optimizer is recovered from the graph it was built into") {
+  Quadratic q;
+  Optimizer built = adam(q.g, "adam", {q.p}, grad(q.loss, {q.p}), {.lr = 0.05});
+  CHECK(Optimizer::names_in(q.g) == std::vector<std::string>{"adam"});
+  Optimizer back = Optimizer::from_graph(q.g, "adam");
+  CHECK(back.updates().size() == built.updates().size());
+  CHECK(back.hyper().size() == built.hyper().size());
+  CHECK(back.hyper().at("lr") == built.hyper().at("lr"));
+  CHECK_THROWS_AS(Optimizer::from_graph(q.g, "sgd"), InvalidInput);
+}
