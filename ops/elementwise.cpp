@@ -1,35 +1,35 @@
 #include "ops/elementwise.hpp"
 
+#include "backend/error.hpp"
 #include "graph/shape_rules.hpp"
 
 namespace anneal {
 
-Broadcast::Broadcast(const Dims& out_shape, const std::vector<const Tensor*>& in) : out(out_shape) {
-  std::size_t r = out.size();
-  for (const Tensor* t : in) {
-    const Dims& s = t->shape();
-    if (s != out) plain = false;
-    std::vector<std::int64_t> st(r, 0);
-    std::int64_t stride = 1;
-    for (std::size_t j = 0; j < s.size(); ++j) {
-      std::size_t axis = s.size() - 1 - j;
-      std::size_t oaxis = r - 1 - j;
-      st[oaxis] = s[axis] == 1 ? 0 : stride;
-      stride *= s[axis];
-    }
-    strides.push_back(std::move(st));
-  }
+Broadcast::Broadcast(const Dims& out_shape, std::initializer_list<const Tensor*> in) {
+  if (out_shape.size() > kMaxRank || in.size() > kMaxInputs)
+    throw Error("broadcast of rank " + std::to_string(out_shape.size()) + " exceeds the kernel limit");
+  rank = out_shape.size();
+  std::copy(out_shape.begin(), out_shape.end(), out.begin());
+  std::size_t k = 0;
+  for (const Tensor* t : in) add_input(k++, t->shape());
 }
 
-std::int64_t Broadcast::offset(std::size_t k, std::int64_t i) const {
-  std::int64_t off = 0;
-  const auto& st = strides[k];
-  for (std::size_t d = out.size(); d-- > 0;) {
-    std::int64_t idx = i % out[d];
-    i /= out[d];
-    off += idx * st[d];
+Broadcast::Broadcast(const Dims& out_shape, const std::vector<const Tensor*>& in) {
+  if (out_shape.size() > kMaxRank || in.size() > kMaxInputs)
+    throw Error("broadcast of rank " + std::to_string(out_shape.size()) + " exceeds the kernel limit");
+  rank = out_shape.size();
+  std::copy(out_shape.begin(), out_shape.end(), out.begin());
+  for (std::size_t k = 0; k < in.size(); ++k) add_input(k, in[k]->shape());
+}
+
+void Broadcast::add_input(std::size_t k, const Dims& s) {
+  std::int64_t stride = 1;
+  for (std::size_t j = 0; j < s.size(); ++j) {
+    std::size_t axis = s.size() - 1 - j;
+    std::size_t oaxis = rank - 1 - j;
+    strides[k][oaxis] = s[axis] == 1 ? 0 : stride;
+    stride *= s[axis];
   }
-  return off;
 }
 
 namespace {

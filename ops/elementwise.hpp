@@ -1,7 +1,9 @@
 // Shared kernels for elementwise ops: one functor holds the math, and the same
 // loop runs it in f32 in parallel (fast) and in f64 sequentially (reference).
 #pragma once
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "backend/parallel.hpp"
@@ -10,14 +12,31 @@
 namespace anneal {
 
 // Per-input strides into a broadcast output: stride 0 along broadcast axes.
+// Fixed-size storage: kernels build one per call and must not allocate.
 struct Broadcast {
-  Dims out;                                 // output shape
-  std::vector<std::vector<std::int64_t>> strides;  // one per input, over `out`
-  bool plain = true;                        // every input has the output's shape
+  static constexpr std::size_t kMaxRank = 8;
+  static constexpr std::size_t kMaxInputs = 4;
+  std::size_t rank = 0;
+  std::array<std::int64_t, kMaxRank> out{};                                  // output shape
+  std::array<std::array<std::int64_t, kMaxRank>, kMaxInputs> strides{};     // per input, over `out`
 
+  // Throws Error beyond kMaxRank dims or kMaxInputs inputs.
+  Broadcast(const Dims& out_shape, std::initializer_list<const Tensor*> in);
   Broadcast(const Dims& out_shape, const std::vector<const Tensor*>& in);
   // Offset of output element `i` into input `k`.
-  std::int64_t offset(std::size_t k, std::int64_t i) const;
+  std::int64_t offset(std::size_t k, std::int64_t i) const {
+    std::int64_t off = 0;
+    const auto& st = strides[k];
+    for (std::size_t d = rank; d-- > 0;) {
+      std::int64_t idx = i % out[d];
+      i /= out[d];
+      off += idx * st[d];
+    }
+    return off;
+  }
+
+ private:
+  void add_input(std::size_t k, const Dims& s);
 };
 
 // out[i] = f(x[i]) for a functor with `template <class T> T operator()(T)`.

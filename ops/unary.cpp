@@ -47,10 +47,13 @@ std::vector<Value> square_grad(const GradArgs& g) { return {g.dout * (2.0 * x_of
 std::vector<Value> abs_grad(const GradArgs& g) { return {g.dout * sign(x_of(g))}; }
 std::vector<Value> sigmoid_grad(const GradArgs& g) { return {g.dout * (g.out * (1.0 - g.out))}; }
 std::vector<Value> tanh_grad(const GradArgs& g) { return {g.dout * (1.0 - square(g.out))}; }
-std::vector<Value> relu_grad(const GradArgs& g) { return {g.dout * greater(x_of(g), g.out.graph->scalar(0))}; }
+// relu and leaky_relu read only their output (out > 0 exactly when x > 0 for
+// a positive slope), so a fused matmul+bias+activation need not keep x.
+std::vector<Value> relu_grad(const GradArgs& g) { return {g.dout * greater(g.out, g.out.graph->scalar(0))}; }
 std::vector<Value> leaky_relu_grad(const GradArgs& g) {
   double s = g.node.attrs.f("slope");
-  return {g.dout * (s + (1.0 - s) * greater(x_of(g), g.out.graph->scalar(0)))};
+  if (s <= 0) return {g.dout * (s + (1.0 - s) * greater(x_of(g), g.out.graph->scalar(0)))};
+  return {g.dout * (s + (1.0 - s) * greater(g.out, g.out.graph->scalar(0)))};
 }
 std::vector<Value> softplus_grad(const GradArgs& g) { return {g.dout * sigmoid(x_of(g))}; }
 
@@ -72,8 +75,8 @@ const OpDef kAbs = unary<AbsFn>("abs", abs_grad, kReadsInputs);
 const OpDef kSign = unary<SignFn>("sign", nullptr, 0, {}, "a step function: zero gradient almost everywhere");
 const OpDef kSigmoid = unary<SigmoidFn>("sigmoid", sigmoid_grad, kReadsOutput);
 const OpDef kTanh = unary<TanhFn>("tanh", tanh_grad, kReadsOutput);
-const OpDef kRelu = unary<ReluFn>("relu", relu_grad, kReadsInputs | kReadsOutput);
-const OpDef kLeakyRelu = unary<LeakyReluFn>("leaky_relu", leaky_relu_grad, kReadsInputs,
+const OpDef kRelu = unary<ReluFn>("relu", relu_grad, kReadsOutput);
+const OpDef kLeakyRelu = unary<LeakyReluFn>("leaky_relu", leaky_relu_grad, kReadsInputs | kReadsOutput,
                                             {{"slope", AttrKind::f64, AttrValue{0.01}}});
 const OpDef kSoftplus = unary<SoftplusFn>("softplus", softplus_grad, kReadsInputs);
 
