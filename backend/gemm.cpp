@@ -14,27 +14,16 @@ namespace {
 
 using dt = dnnl::memory::data_type;
 
-struct Engine {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-  dnnl::stream stream{engine};
-};
-
-Engine& cpu() {
-  static Engine e;
+dnnl::engine& cpu_engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
 }
 
-// (trans_a, trans_b, m, n, k, accumulate, threads)
-using GemmKey = std::tuple<bool, bool, std::int64_t, std::int64_t, std::int64_t, bool, int>;
-
-struct GemmPrimitive {
-  dnnl::matmul prim;
-  dnnl::memory::desc a, b, c;
-  // scratchpad_mode::user: the primitive owns no hidden per-thread buffer,
-  // so it may run on whichever thread the scheduler picks.
-  std::vector<std::uint8_t> scratch;
-  dnnl::memory::desc scratch_desc;
-};
+// Streams are not shared between threads: concurrent branches each use their own.
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream s(cpu_engine());
+  return s;
+}
 
 dnnl::memory::desc matrix_desc(std::int64_t rows, std::int64_t cols, bool transposed) {
   // Logical [rows, cols]; a transposed operand is stored [cols, rows].
@@ -42,34 +31,117 @@ dnnl::memory::desc matrix_desc(std::int64_t rows, std::int64_t cols, bool transp
   return dnnl::memory::desc({rows, cols}, dt::f32, strides);
 }
 
-GemmPrimitive make_gemm(const GemmKey& key) {
-  auto [ta, tb, m, n, k, acc, threads] = key;
-  (void)threads;
-  GemmPrimitive g;
-  g.a = matrix_desc(m, k, ta);
-  g.b = matrix_desc(k, n, tb);
-  g.c = matrix_desc(m, n, false);
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  if (acc) {
-    dnnl::post_ops po;
-    po.append_sum(1.0f);
-    attr.set_post_ops(po);
+dnnl::algorithm eltwise_of(GemmActivation a) {
+  switch (a) {
+    case GemmActivation::relu:
+    case GemmActivation::leaky_relu: return dnnl::algorithm::eltwise_relu;
+    case GemmActivation::sigmoid: return dnnl::algorithm::eltwise_logistic;
+    case GemmActivation::tanh: return dnnl::algorithm::eltwise_tanh;
+    case GemmActivation::none: break;
   }
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(g.a, g.b, g.c), attr, cpu().engine);
-  g.prim = dnnl::matmul(pd);
-  g.scratch_desc = pd.scratchpad_desc();
-  g.scratch.resize(g.scratch_desc.get_size());
-  return g;
+  return dnnl::algorithm::undef;
 }
 
+struct CachedPrimitive {
+  dnnl::matmul prim;
+  dnnl::memory::desc a, b, c, bias, scratch;
+};
+
 std::mutex cache_mutex;
-std::map<GemmKey, GemmPrimitive>& cache() {
-  static std::map<GemmKey, GemmPrimitive> c;
+std::map<std::pair<GemmShape, int>, CachedPrimitive>& cache() {
+  static std::map<std::pair<GemmShape, int>, CachedPrimitive> c;
   return c;
 }
 
+const CachedPrimitive& primitive_for(const GemmShape& s, int threads) {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  auto key = std::make_pair(s, threads);
+  auto it = cache().find(key);
+  if (it != cache().end()) return it->second;
+  CachedPrimitive p;
+  p.a = matrix_desc(s.m, s.k, s.trans_a);
+  p.b = matrix_desc(s.k, s.n, s.trans_b);
+  p.c = matrix_desc(s.m, s.n, false);
+  p.bias = dnnl::memory::desc({1, s.n}, dt::f32, dnnl::memory::format_tag::ab);
+  dnnl::primitive_attr attr;
+  // scratchpad_mode::user: the primitive owns no hidden per-thread buffer,
+  // so it may run on whichever thread the scheduler picks.
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::post_ops po;
+  if (s.accumulate) po.append_sum(1.0f);
+  if (s.act != GemmActivation::none) po.append_eltwise(1.0f, eltwise_of(s.act), s.alpha, 0.0f);
+  attr.set_post_ops(po);
+  // oneDNN creates the primitive for the calling thread's OpenMP team size.
+  ThreadShare share(threads);
+  auto d = s.bias ? dnnl::matmul::desc(p.a, p.b, p.bias, p.c) : dnnl::matmul::desc(p.a, p.b, p.c);
+  dnnl::matmul::primitive_desc pd(d, attr, cpu_engine());
+  p.prim = dnnl::matmul(pd);
+  p.scratch = pd.scratchpad_desc();
+  return cache().emplace(key, std::move(p)).first->second;
+}
+
 }  // namespace
+
+bool GemmShape::operator<(const GemmShape& o) const {
+  return std::tie(trans_a, trans_b, m, n, k, bias, act, alpha, accumulate) <
+         std::tie(o.trans_a, o.trans_b, o.m, o.n, o.k, o.bias, o.act, o.alpha, o.accumulate);
+}
+
+struct GemmPlan::Impl {
+  GemmShape shape;
+  int threads;
+  const CachedPrimitive* p;
+  dnnl::memory a, b, c, bias, scratch;
+  std::vector<std::uint8_t> scratch_bytes;
+  std::vector<dnnl_exec_arg_t> args;
+};
+
+GemmPlan::GemmPlan(const GemmShape& shape, int threads) : impl_(std::make_unique<Impl>()) {
+  try {
+    Impl& i = *impl_;
+    i.shape = shape;
+    i.threads = threads;
+    i.p = &primitive_for(shape, threads);
+    auto& e = cpu_engine();
+    i.a = dnnl::memory(i.p->a, e, DNNL_MEMORY_NONE);
+    i.b = dnnl::memory(i.p->b, e, DNNL_MEMORY_NONE);
+    i.c = dnnl::memory(i.p->c, e, DNNL_MEMORY_NONE);
+    i.scratch_bytes.resize(i.p->scratch.get_size());
+    i.scratch = dnnl::memory(i.p->scratch, e, i.scratch_bytes.data());
+    i.args = {{DNNL_ARG_SRC, i.a.get()}, {DNNL_ARG_WEIGHTS, i.b.get()}, {DNNL_ARG_DST, i.c.get()},
+              {DNNL_ARG_SCRATCHPAD, i.scratch.get()}};
+    if (shape.bias) {
+      i.bias = dnnl::memory(i.p->bias, e, DNNL_MEMORY_NONE);
+      i.args.push_back({DNNL_ARG_BIAS, i.bias.get()});
+    }
+  } catch (const dnnl::error& err) {
+    throw RunError("oneDNN matmul " + std::to_string(shape.m) + "x" + std::to_string(shape.k) + " * " +
+                   std::to_string(shape.k) + "x" + std::to_string(shape.n) + ": " + err.what());
+  }
+}
+
+GemmPlan::~GemmPlan() = default;
+GemmPlan::GemmPlan(GemmPlan&&) noexcept = default;
+GemmPlan& GemmPlan::operator=(GemmPlan&&) noexcept = default;
+const GemmShape& GemmPlan::shape() const { return impl_->shape; }
+
+void GemmPlan::run(const float* a, const float* b, float* c, const float* bias) {
+  Impl& i = *impl_;
+  if (i.shape.m == 0 || i.shape.n == 0) return;
+  ThreadShare share(i.threads);
+  // The C API with a prebuilt argument array: the C++ wrapper would build a
+  // map and a vector on every call.
+  dnnl_memory_set_data_handle(i.a.get(), const_cast<float*>(a));
+  dnnl_memory_set_data_handle(i.b.get(), const_cast<float*>(b));
+  dnnl_memory_set_data_handle(i.c.get(), c);
+  if (i.shape.bias) dnnl_memory_set_data_handle(i.bias.get(), const_cast<float*>(bias));
+  dnnl_status_t st = dnnl_primitive_execute(i.p->prim.get(), thread_stream().get(),
+                                            static_cast<int>(i.args.size()), i.args.data());
+  if (st != dnnl_success)
+    throw RunError("oneDNN matmul " + std::to_string(i.shape.m) + "x" + std::to_string(i.shape.k) + " * " +
+                   std::to_string(i.shape.k) + "x" + std::to_string(i.shape.n) + " failed with status " +
+                   std::to_string(static_cast<int>(st)));
+}
 
 void gemm_f32(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
               const float* b, float* c, bool accumulate) {
@@ -79,27 +151,8 @@ void gemm_f32(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::i
       for (std::int64_t i = 0; i < m * n; ++i) c[i] = 0.f;
     return;
   }
-  try {
-    GemmKey key{trans_a, trans_b, m, n, k, accumulate, num_threads()};
-    GemmPrimitive* g;
-    {
-      std::lock_guard<std::mutex> lock(cache_mutex);
-      auto it = cache().find(key);
-      if (it == cache().end()) it = cache().emplace(key, make_gemm(key)).first;
-      g = &it->second;
-    }
-    auto& e = cpu();
-    dnnl::memory am(g->a, e.engine, const_cast<float*>(a));
-    dnnl::memory bm(g->b, e.engine, const_cast<float*>(b));
-    dnnl::memory cm(g->c, e.engine, c);
-    dnnl::memory sm(g->scratch_desc, e.engine, g->scratch.data());
-    g->prim.execute(e.stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm},
-                               {DNNL_ARG_SCRATCHPAD, sm}});
-    e.stream.wait();
-  } catch (const dnnl::error& err) {
-    throw RunError("oneDNN matmul " + std::to_string(m) + "x" + std::to_string(k) + " * " + std::to_string(k) +
-                   "x" + std::to_string(n) + " failed: " + err.what());
-  }
+  GemmShape s{.trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k, .accumulate = accumulate};
+  GemmPlan(s, num_threads()).run(a, b, c);
 }
 
 std::int64_t gemm_primitive_count() {

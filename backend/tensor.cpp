@@ -112,6 +112,17 @@ Tensor Tensor::from(const std::vector<double>& values, Dims shape, DType t) {
   return r;
 }
 
+Tensor Tensor::view(DType t, Dims shape, void* data, std::shared_ptr<void> keep_alive) {
+  Tensor r;
+  r.dtype_ = t;
+  r.numel_ = anneal::numel(shape);
+  r.shape_ = std::move(shape);
+  r.defined_ = true;
+  r.storage_ = std::move(keep_alive);
+  r.ptr_ = data;
+  return r;
+}
+
 template <class T> void Tensor::check_type() const {
   if (dtype_ != dtype_of<T>::value)
     throw Error(std::string("tensor of dtype ") + dtype_name(dtype_) + " accessed as " +

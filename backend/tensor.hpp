@@ -33,6 +33,9 @@ class Tensor {
   static Tensor scalar(double value, DType t = DType::f32);
   // From host values (converted to `t`): a convenience for tests and examples.
   static Tensor from(const std::vector<double>& values, Dims shape, DType t = DType::f32);
+  // A tensor over memory owned elsewhere (a plan's arena): `keep_alive`, when
+  // given, keeps that memory alive as long as the view.
+  static Tensor view(DType t, Dims shape, void* data, std::shared_ptr<void> keep_alive = nullptr);
 
   DType dtype() const { return dtype_; }
   const Dims& shape() const { return shape_; }

@@ -25,6 +25,8 @@ int initial_threads() {
   return hw ? static_cast<int>(hw) : 1;
 }
 
+thread_local int tls_share = 0;  // 0: no share, use the budget
+
 std::atomic<int>& budget() {
   static std::atomic<int> n{[] {
     int t = initial_threads();
@@ -45,6 +47,18 @@ void set_num_threads(int n) {
   omp_set_num_threads(n);
 }
 
-int num_threads() { return budget().load(); }
+int thread_budget() { return budget().load(); }
+
+int num_threads() { return tls_share > 0 ? tls_share : budget().load(); }
+
+ThreadShare::ThreadShare(int n) : saved_(tls_share) {
+  tls_share = n < 1 ? 1 : n;
+  omp_set_num_threads(tls_share);  // a per-thread setting: oneDNN reads it
+}
+
+ThreadShare::~ThreadShare() {
+  tls_share = saved_;
+  omp_set_num_threads(num_threads());
+}
 
 }  // namespace anneal

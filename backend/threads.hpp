@@ -8,6 +8,24 @@ namespace anneal {
 // Sets the number of threads every kernel may use (>= 1). The initial value
 // comes from ANNEAL_NUM_THREADS, else the hardware concurrency.
 void set_num_threads(int n);
+// The threads the calling thread's kernels may use: the budget, or a share
+// of it while a ThreadShare is alive on this thread.
 int num_threads();
+// The whole budget, whatever share the calling thread runs with.
+int thread_budget();
+
+// Runs the calling thread's kernels (oneDNN included) on `n` threads until
+// destroyed: how concurrent branches split the budget instead of each
+// taking all of it.
+class ThreadShare {
+ public:
+  explicit ThreadShare(int n);
+  ~ThreadShare();
+  ThreadShare(const ThreadShare&) = delete;
+  ThreadShare& operator=(const ThreadShare&) = delete;
+
+ private:
+  int saved_;
+};
 
 }  // namespace anneal

@@ -47,6 +47,25 @@ struct GradArgs {
 };
 using GradFn = std::vector<Value> (*)(const GradArgs&);
 
+// A fusable elementwise kernel on f32 chunks: out[i] = f(in_0[i], in_1[i], ...)
+// for i < n, where an input with scalar[k] != 0 is one value for all i. The
+// runtime chains these over cache-sized chunks, so a run of elementwise ops
+// makes one pass over memory. `offset` is the chunk's first element in the
+// whole output (random ops key their stream by it).
+struct ChunkArgs {
+  const Node& node;
+  const float* const* in;
+  const std::uint8_t* scalar;
+  float* out;
+  std::int64_t n;
+  std::int64_t offset;
+  RandomStream rng;
+};
+using ChunkFn = void (*)(const ChunkArgs&);
+
+// An activation the matmul kernel can apply itself (a oneDNN post-op).
+enum class PostOp { none, relu, leaky_relu, sigmoid, tanh };
+
 // Which forward values a gradient rule reads, so the memory planner keeps
 // exactly those alive.
 enum GradReads : unsigned { kReadsDoutOnly = 0, kReadsInputs = 1, kReadsOutput = 2 };
@@ -71,6 +90,8 @@ struct OpDef {
   const char* not_differentiable = nullptr;
   bool stochastic = false;
   OpRole role = OpRole::compute;
+  ChunkFn chunk = nullptr;        // set by elementwise ops: the runtime may fuse them
+  PostOp post_op = PostOp::none;  // set by activations a matmul can apply
 };
 
 }  // namespace anneal

@@ -40,20 +40,19 @@ std::vector<Value> div_grad(const GradArgs& g) {
   return {sum_to_like(g.dout / rhs(g), lhs(g)), sum_to_like(-(g.dout * lhs(g)) / square(rhs(g)), rhs(g))};
 }
 
-OpDef binary(const char* name, KernelFn fast, KernelFn ref, GradFn grad, unsigned reads,
-             const char* not_diff = nullptr) {
-  return OpDef{.name = name, .min_inputs = 2, .max_inputs = 2, .infer = broadcast_binary, .fast = fast,
-               .ref = ref, .grad = grad, .grad_reads = reads, .not_differentiable = not_diff};
+template <class F>
+OpDef binary(const char* name, GradFn grad, unsigned reads, const char* not_diff = nullptr) {
+  return OpDef{.name = name, .min_inputs = 2, .max_inputs = 2, .infer = broadcast_binary, .fast = binary_fast<F>,
+               .ref = binary_ref<F>, .grad = grad, .grad_reads = reads, .not_differentiable = not_diff,
+               .chunk = binary_chunk<F>};
 }
 
-const OpDef kAdd = binary("add", binary_fast<AddFn>, binary_ref<AddFn>, add_grad, kReadsDoutOnly);
-const OpDef kSub = binary("sub", binary_fast<SubFn>, binary_ref<SubFn>, sub_grad, kReadsDoutOnly);
-const OpDef kMul = binary("mul", binary_fast<MulFn>, binary_ref<MulFn>, mul_grad, kReadsInputs);
-const OpDef kDiv = binary("div", binary_fast<DivFn>, binary_ref<DivFn>, div_grad, kReadsInputs);
-const OpDef kEqual = binary("equal", binary_fast<EqualFn>, binary_ref<EqualFn>, nullptr, 0,
-                            "a step function: zero gradient almost everywhere");
-const OpDef kGreater = binary("greater", binary_fast<GreaterFn>, binary_ref<GreaterFn>, nullptr, 0,
-                              "a step function: zero gradient almost everywhere");
+const OpDef kAdd = binary<AddFn>("add", add_grad, kReadsDoutOnly);
+const OpDef kSub = binary<SubFn>("sub", sub_grad, kReadsDoutOnly);
+const OpDef kMul = binary<MulFn>("mul", mul_grad, kReadsInputs);
+const OpDef kDiv = binary<DivFn>("div", div_grad, kReadsInputs);
+const OpDef kEqual = binary<EqualFn>("equal", nullptr, 0, "a step function: zero gradient almost everywhere");
+const OpDef kGreater = binary<GreaterFn>("greater", nullptr, 0, "a step function: zero gradient almost everywhere");
 
 // select(cond, a, b): three-way broadcasting.
 TypeInfo select_type(const Node& n) {
@@ -75,6 +74,10 @@ template <class T> void select_kernel(KernelArgs& a, bool parallel) {
   if (parallel) parallel_for(a.out.numel(), kElementwiseGrain, body); else body(0, a.out.numel());
 }
 void select_fast(KernelArgs& a) { select_kernel<float>(a, true); }
+void select_chunk(const ChunkArgs& a) {
+  auto at = [&](int k, std::int64_t i) { return a.scalar[k] ? a.in[k][0] : a.in[k][i]; };
+  for (std::int64_t i = 0; i < a.n; ++i) a.out[i] = at(0, i) != 0.f ? at(1, i) : at(2, i);
+}
 void select_ref(KernelArgs& a) { select_kernel<double>(a, false); }
 std::vector<Value> select_grad(const GradArgs& g) {
   const Value& c = g.node.inputs[0];
@@ -83,7 +86,8 @@ std::vector<Value> select_grad(const GradArgs& g) {
           sum_to_like(select(c, zero, g.dout), g.node.inputs[2])};
 }
 const OpDef kSelect{.name = "select", .min_inputs = 3, .max_inputs = 3, .infer = select_type,
-                    .fast = select_fast, .ref = select_ref, .grad = select_grad, .grad_reads = kReadsInputs};
+                    .fast = select_fast, .ref = select_ref, .grad = select_grad, .grad_reads = kReadsInputs,
+                    .chunk = select_chunk};
 
 Value scalar_like(Value a, double v) { return a.graph->scalar(v); }
 

@@ -38,14 +38,6 @@ template <class T> void broadcast_kernel(KernelArgs& a, bool parallel) {
 void broadcast_fast(KernelArgs& a) { broadcast_kernel<float>(a, true); }
 void broadcast_ref(KernelArgs& a) { broadcast_kernel<double>(a, false); }
 
-// True when `small` (leading 1s dropped) is a trailing block of `big`: then
-// the sum is over the rows of big viewed as [rows, numel(small)].
-bool is_trailing_block(const Dims& big, Dims small) {
-  while (!small.empty() && small.front() == 1) small.erase(small.begin());
-  if (small.size() > big.size()) return false;
-  return std::equal(small.begin(), small.end(), big.end() - static_cast<std::ptrdiff_t>(small.size()));
-}
-
 template <class T> void sum_to_kernel(KernelArgs& a, bool parallel) {
   const Tensor& x = *a.in[0];
   const T* px = x.data<T>();

@@ -32,6 +32,15 @@ void Broadcast::add_input(std::size_t k, const Dims& s) {
   }
 }
 
+bool is_trailing_block(const Dims& big, const Dims& small) {
+  std::size_t lead = 0;
+  while (lead < small.size() && small[lead] == 1) ++lead;
+  std::size_t len = small.size() - lead;
+  if (len > big.size()) return false;
+  return std::equal(small.begin() + static_cast<std::ptrdiff_t>(lead), small.end(),
+                    big.end() - static_cast<std::ptrdiff_t>(len));
+}
+
 namespace {
 void require_float(const Node& n, std::size_t i) {
   if (n.input_type(i).dtype != DType::f32)

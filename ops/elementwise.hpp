@@ -50,6 +50,10 @@ void map_unary(const Tensor& x, Tensor& out, const F& f, bool parallel) {
   if (parallel) parallel_for(out.numel(), kElementwiseGrain, body); else body(0, out.numel());
 }
 
+// True when `small`, leading 1s dropped, is a suffix of `big` (then small's
+// element i % numel(small) pairs with big's element i). A scalar always is.
+bool is_trailing_block(const Dims& big, const Dims& small);
+
 // out[i] = f(a[i'], b[i'']) with NumPy broadcasting.
 template <class T, class F>
 void map_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f, bool parallel) {
@@ -62,11 +66,23 @@ void map_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f, bool 
     if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
     return;
   }
-  if (b.numel() > 0 && a.numel() == n && n % b.numel() == 0 && b.shape().size() <= a.shape().size() &&
-      std::equal(b.shape().begin(), b.shape().end(), a.shape().end() - static_cast<std::ptrdiff_t>(b.shape().size()))) {
-    // The common case: b is a trailing block of a (a bias row, a scalar).
+  // The common cases: one side is a trailing block of the other (a bias row,
+  // a scalar hyper-parameter), indexed by a modulo instead of the full map.
+  if (is_trailing_block(a.shape(), b.shape()) && a.numel() == n) {
     std::int64_t m = b.numel();
-    auto body = [&](std::int64_t s, std::int64_t e) { for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[i % m]); };
+    auto body = [&](std::int64_t s, std::int64_t e) {
+      if (m == 1) { for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[0]); return; }
+      for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[i % m]);
+    };
+    if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
+    return;
+  }
+  if (is_trailing_block(b.shape(), a.shape()) && b.numel() == n) {
+    std::int64_t m = a.numel();
+    auto body = [&](std::int64_t s, std::int64_t e) {
+      if (m == 1) { for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[0], pb[i]); return; }
+      for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[i % m], pb[i]);
+    };
     if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
     return;
   }
@@ -83,6 +99,29 @@ template <class F> void unary_fast(KernelArgs& a) { map_unary<float>(*a.in[0], a
 template <class F> void unary_ref(KernelArgs& a) { map_unary<double>(*a.in[0], a.out, F(a.node), false); }
 template <class F> void binary_fast(KernelArgs& a) { map_binary<float>(*a.in[0], *a.in[1], a.out, F(a.node), true); }
 template <class F> void binary_ref(KernelArgs& a) { map_binary<double>(*a.in[0], *a.in[1], a.out, F(a.node), false); }
+
+// Chunk kernels for fusion (see ChunkArgs): the same functors, f32 only.
+template <class F> void unary_chunk(const ChunkArgs& a) {
+  F f(a.node);
+  const float* x = a.in[0];
+  if (a.scalar[0]) {
+    float v = f(x[0]);
+    for (std::int64_t i = 0; i < a.n; ++i) a.out[i] = v;
+    return;
+  }
+  for (std::int64_t i = 0; i < a.n; ++i) a.out[i] = f(x[i]);
+}
+template <class F> void binary_chunk(const ChunkArgs& a) {
+  F f(a.node);
+  const float* x = a.in[0];
+  const float* y = a.in[1];
+  float* o = a.out;
+  if (!a.scalar[0] && !a.scalar[1]) { for (std::int64_t i = 0; i < a.n; ++i) o[i] = f(x[i], y[i]); return; }
+  if (!a.scalar[0]) { float v = y[0]; for (std::int64_t i = 0; i < a.n; ++i) o[i] = f(x[i], v); return; }
+  if (!a.scalar[1]) { float v = x[0]; for (std::int64_t i = 0; i < a.n; ++i) o[i] = f(v, y[i]); return; }
+  float v = f(x[0], y[0]);
+  for (std::int64_t i = 0; i < a.n; ++i) o[i] = v;
+}
 
 // Shape rules shared by elementwise ops.
 TypeInfo same_as_input(const Node& n);      // f32 in, same shape out

@@ -62,7 +62,7 @@ OpDef unary(const char* name, GradFn grad, unsigned reads, std::vector<AttrSpec>
             const char* not_diff = nullptr) {
   return OpDef{.name = name, .min_inputs = 1, .max_inputs = 1, .attrs = std::move(attrs), .infer = same_as_input,
                .fast = unary_fast<F>, .ref = unary_ref<F>, .grad = grad, .grad_reads = reads,
-               .not_differentiable = not_diff};
+               .not_differentiable = not_diff, .chunk = unary_chunk<F>};
 }
 
 const OpDef kNeg = unary<NegFn>("neg", neg_grad, kReadsDoutOnly);
@@ -73,11 +73,16 @@ const OpDef kSqrt = unary<SqrtFn>("sqrt", sqrt_grad, kReadsOutput);
 const OpDef kSquare = unary<SquareFn>("square", square_grad, kReadsInputs);
 const OpDef kAbs = unary<AbsFn>("abs", abs_grad, kReadsInputs);
 const OpDef kSign = unary<SignFn>("sign", nullptr, 0, {}, "a step function: zero gradient almost everywhere");
-const OpDef kSigmoid = unary<SigmoidFn>("sigmoid", sigmoid_grad, kReadsOutput);
-const OpDef kTanh = unary<TanhFn>("tanh", tanh_grad, kReadsOutput);
-const OpDef kRelu = unary<ReluFn>("relu", relu_grad, kReadsOutput);
-const OpDef kLeakyRelu = unary<LeakyReluFn>("leaky_relu", leaky_relu_grad, kReadsInputs | kReadsOutput,
-                                            {{"slope", AttrKind::f64, AttrValue{0.01}}});
+OpDef with_post_op(OpDef op, PostOp p) {
+  op.post_op = p;
+  return op;
+}
+const OpDef kSigmoid = with_post_op(unary<SigmoidFn>("sigmoid", sigmoid_grad, kReadsOutput), PostOp::sigmoid);
+const OpDef kTanh = with_post_op(unary<TanhFn>("tanh", tanh_grad, kReadsOutput), PostOp::tanh);
+const OpDef kRelu = with_post_op(unary<ReluFn>("relu", relu_grad, kReadsOutput), PostOp::relu);
+const OpDef kLeakyRelu = with_post_op(unary<LeakyReluFn>("leaky_relu", leaky_relu_grad, kReadsInputs | kReadsOutput,
+                                                         {{"slope", AttrKind::f64, AttrValue{0.01}}}),
+                                      PostOp::leaky_relu);
 const OpDef kSoftplus = unary<SoftplusFn>("softplus", softplus_grad, kReadsInputs);
 
 }  // namespace

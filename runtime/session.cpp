@@ -4,11 +4,15 @@
 #include <limits>
 
 #include "backend/error.hpp"
+#include "backend/finite.hpp"
+#include "backend/threads.hpp"
 #include "graph/shape_rules.hpp"
 
 namespace anneal {
 
-Session::Session(const Graph& graph, SessionOptions options) : graph_(graph), options_(options) {}
+Session::Session(const Graph& graph, SessionOptions options) : graph_(graph), options_(options) {
+  store_.s = this;
+}
 
 namespace {
 
@@ -18,17 +22,10 @@ constexpr std::uint32_t kInitStep = std::numeric_limits<std::uint32_t>::max();
 
 std::int64_t dim_or_one(const Dims& s, std::size_t i) { return i < s.size() ? s[i] : 1; }
 
-template <class T> bool all_finite(const Tensor& t) {
-  const T* p = t.data<T>();
-  for (std::int64_t i = 0; i < t.numel(); ++i)
-    if (!std::isfinite(p[i])) return false;
-  return true;
-}
-
 bool is_finite(const Tensor& t) {
   switch (t.dtype()) {
-    case DType::f32: return all_finite<float>(t);
-    case DType::f64: return all_finite<double>(t);
+    case DType::f32: return all_finite(t.data<float>(), t.numel());
+    case DType::f64: return all_finite(t.data<double>(), t.numel());
     case DType::i32: return true;
   }
   return true;
@@ -103,15 +100,102 @@ std::vector<std::string> Session::persistent_names() const {
   return names;
 }
 
+void Session::check_requests(const std::vector<Value>& fetches, const std::vector<Value>& targets) const {
+  for (const auto* list : {&fetches, &targets})
+    for (const Value& v : *list)
+      if (v.graph != &graph_ || !v.valid()) throw InvalidInput("session: a requested value is not in this graph");
+}
+
 std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Value>& fetches,
                                  const std::vector<Value>& targets) {
+  if (!use_compiled()) return interpret(feeds, fetches, targets, true);
+  const std::vector<Tensor>& views = run_views(feeds, fetches, targets);
+  std::vector<Tensor> out;
+  out.reserve(views.size());
+  for (const Tensor& t : views) out.push_back(t.clone());
+  return out;
+}
+
+Program& Session::program_for(const Feeds& feeds, const std::vector<Value>& fetches,
+                              const std::vector<Value>& targets) {
+  Request* req = nullptr;
+  for (Request& r : requests_) {
+    if (r.fetches.size() != fetches.size() || r.targets.size() != targets.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; same && i < fetches.size(); ++i) same = r.fetches[i] == fetches[i].id;
+    for (std::size_t i = 0; same && i < targets.size(); ++i) same = r.targets[i] == targets[i].id;
+    if (same) { req = &r; break; }
+  }
+  if (!req) {
+    check_requests(fetches, targets);
+    Request r;
+    for (const Value& v : fetches) r.fetches.push_back(v.id);
+    for (const Value& v : targets) r.targets.push_back(v.id);
+    std::vector<char> needed(graph_.size(), 0);
+    for (const auto* list : {&fetches, &targets})
+      for (const Value& v : *list) needed[static_cast<std::size_t>(v.id)] = 1;
+    for (std::size_t i = graph_.size(); i-- > 0;) {
+      if (!needed[i]) continue;
+      const Node& nd = graph_.node(static_cast<int>(i));
+      for (const Value& in : nd.inputs) needed[static_cast<std::size_t>(in.id)] = 1;
+      if (nd.op->role == OpRole::input)
+        for (auto d : nd.type.shape)
+          if (d == Dim::batch()) { r.batched_inputs.push_back(&nd); break; }
+    }
+    requests_.push_back(std::move(r));
+    req = &requests_.back();
+  }
+  // The batch size comes from the first batched input fed; binding checks the rest.
+  std::int64_t batch = -1;
+  for (const Node* in : req->batched_inputs) {
+    auto it = feeds.find(in->name);
+    if (it == feeds.end()) throw InvalidInput("input '" + in->name + "' is needed but was not fed");
+    const Dims& want = in->type.shape;
+    const Dims& got = it->second.shape();
+    for (std::size_t d = 0; d < want.size() && d < got.size(); ++d)
+      if (want[d] == Dim::batch()) { batch = got[d]; break; }
+    if (batch >= 0) break;
+  }
+  int threads = num_threads();
+  for (auto& p : req->programs)
+    if (p->matches(fetches, targets, batch, threads)) return *p;
+  req->programs.push_back(Program::compile(graph_, fetches, targets, batch, threads, options_.compile));
+  return *req->programs.back();
+}
+
+const Program& Session::program(const std::vector<Value>& fetches, const std::vector<Value>& targets,
+                                std::int64_t batch) {
+  Feeds feeds;
+  for (const Value& v : graph_.inputs()) {
+    Dims s = resolve_batch(v.shape(), batch);
+    feeds.emplace(v.name(), Tensor::zeros(v.dtype(), s));
+  }
+  return program_for(feeds, fetches, targets);
+}
+
+const std::vector<Tensor>& Session::run_views(const Feeds& feeds, const std::vector<Value>& fetches,
+                                              const std::vector<Value>& targets) {
+  if (!use_compiled()) throw InvalidInput("run_views needs a compiled session (fast precision)");
+  Program& p = program_for(feeds, fetches, targets);
+  try {
+    const std::vector<Tensor>& out = p.run(feeds, store_, options_.seed, step_, options_.check_finite);
+    ++step_;
+    return out;
+  } catch (const RunError&) {
+    // Replay node by node (writing nothing) so the error names the exact
+    // node, not the fused step that contained it.
+    if (options_.check_finite) interpret(feeds, fetches, targets, false);
+    throw;
+  }
+}
+
+std::vector<Tensor> Session::interpret(const Feeds& feeds, const std::vector<Value>& fetches,
+                                       const std::vector<Value>& targets, bool commit) {
+  check_requests(fetches, targets);
   const int n = static_cast<int>(graph_.size());
   std::vector<char> needed(static_cast<std::size_t>(n), 0);
   for (const auto* list : {&fetches, &targets})
-    for (const Value& v : *list) {
-      if (v.graph != &graph_ || !v.valid()) throw InvalidInput("session: a requested value is not in this graph");
-      needed[static_cast<std::size_t>(v.id)] = 1;
-    }
+    for (const Value& v : *list) needed[static_cast<std::size_t>(v.id)] = 1;
   for (int i = n - 1; i >= 0; --i)
     if (needed[static_cast<std::size_t>(i)])
       for (const Value& in : graph_.node(i).inputs) needed[static_cast<std::size_t>(in.id)] = 1;
@@ -179,6 +263,7 @@ std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Value>& f
 
   std::vector<Tensor> out;
   for (const Value& v : fetches) out.push_back(vals[static_cast<std::size_t>(v.id)]);
+  if (!commit) return out;
   for (auto [target, src] : commits) persistent_[target] = vals[static_cast<std::size_t>(src)];
   ++step_;
   return out;

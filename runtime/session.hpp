@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "graph/graph.hpp"
+#include "runtime/program.hpp"
 
 namespace anneal {
 
@@ -21,6 +22,10 @@ struct SessionOptions {
   Precision precision = Precision::fast;
   // Stop with an error naming the first node that produces NaN or Inf.
   bool check_finite = true;
+  // fast precision: run compiled programs (fused, planned, concurrent) rather
+  // than interpreting node by node. The interpreter stays as the reference.
+  bool compiled = true;
+  CompileOptions compile;
 };
 
 using Feeds = std::map<std::string, Tensor>;
@@ -29,13 +34,22 @@ class Session {
  public:
   explicit Session(const Graph& graph, SessionOptions options = {});
 
-  // Evaluates `fetches` (returned in order) and `targets` (run for their
-  // effect, e.g. assign nodes) with the named inputs in `feeds`. State written
-  // by assign nodes is committed only after every node has run, so a failing
-  // step leaves the session unchanged. Each call advances step() by one.
+  // Evaluates `fetches` (returned in order, as tensors of their own) and
+  // `targets` (run for their effect, e.g. assign nodes) with the named inputs
+  // in `feeds`. Every read of a param/state sees its value from before the
+  // step; assign nodes update it. A step that fails before its updates leaves
+  // the session unchanged. Each call advances step() by one.
   std::vector<Tensor> run(const Feeds& feeds, const std::vector<Value>& fetches,
                           const std::vector<Value>& targets = {});
   Tensor run(const Feeds& feeds, Value fetch) { return run(feeds, std::vector<Value>{fetch}).at(0); }
+  // As run(), but the results are views into the compiled program's memory,
+  // valid until the next call: the steady-state training path, which
+  // allocates nothing.
+  const std::vector<Tensor>& run_views(const Feeds& feeds, const std::vector<Value>& fetches,
+                                       const std::vector<Value>& targets = {});
+  // The compiled program run() uses for these requests and batch size
+  // (compiled on first use): for inspection, tests and benchmarks.
+  const Program& program(const std::vector<Value>& fetches, const std::vector<Value>& targets, std::int64_t batch);
 
   // Parameters and state by node name; initialized on first use.
   const Tensor& get(const std::string& name);
@@ -52,14 +66,32 @@ class Session {
   DType float_type() const { return options_.precision == Precision::fast ? DType::f32 : DType::f64; }
 
  private:
+  struct Store : StateStore {
+    Session* s;
+    Tensor& persistent(const Node& n) override { return s->persistent(n); }
+  };
+  struct Request {
+    std::vector<int> fetches, targets;
+    std::vector<const Node*> batched_inputs;  // needed inputs with a batch dim
+    std::vector<std::unique_ptr<Program>> programs;  // one per batch size and thread count
+  };
+
   const Node& persistent_node(const std::string& name) const;
   Tensor& persistent(const Node& n);
   Tensor initial_value(const Node& n) const;
+  void check_requests(const std::vector<Value>& fetches, const std::vector<Value>& targets) const;
+  // The node-by-node interpreter; `commit` false: no state written, step kept.
+  std::vector<Tensor> interpret(const Feeds& feeds, const std::vector<Value>& fetches,
+                                const std::vector<Value>& targets, bool commit);
+  Program& program_for(const Feeds& feeds, const std::vector<Value>& fetches, const std::vector<Value>& targets);
+  bool use_compiled() const { return options_.compiled && options_.precision == Precision::fast; }
 
   const Graph& graph_;
   SessionOptions options_;
   std::uint64_t step_ = 0;
   std::map<int, Tensor> persistent_;  // by node id
+  std::vector<Request> requests_;
+  Store store_;
 };
 
 }  // namespace anneal

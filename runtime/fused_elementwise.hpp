@@ -1,0 +1,38 @@
+// One pass over memory for a tree of elementwise ops: the ops run chunk by
+// chunk (a few KB, so intermediate values stay in L1/L2), each op's chunk
+// kernel (OpDef::chunk) reading its operands from the previous ops' chunks.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "graph/graph.hpp"
+
+namespace anneal {
+
+struct FusedElementwise {
+  static constexpr std::int64_t kChunk = 1024;
+
+  struct Operand {
+    enum class Kind { full, scalar, block, member } kind = Kind::full;
+    const Tensor* tensor = nullptr;  // full/scalar/block: an outside value
+    std::int64_t block = 0;          // block: numel of the repeated trailing block
+    int member = -1;                 // member: index into members
+    int reg = -1;                    // block: the register it is gathered into
+  };
+  struct Member {
+    const Node* node = nullptr;
+    ChunkFn fn = nullptr;
+    std::vector<Operand> operands;
+    int reg = -1;  // its chunk register (-1 for the root, written to `out`)
+  };
+
+  std::vector<Member> members;  // in dependency order; the last is the root
+  Tensor* out = nullptr;
+  int registers = 0;            // per thread
+
+  // Runs with the calling thread's budget; `scratch` holds threads *
+  // registers * kChunk floats.
+  void run(std::uint64_t seed, std::uint32_t step, float* scratch) const;
+};
+
+}  // namespace anneal

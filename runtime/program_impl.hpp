@@ -1,0 +1,69 @@
+// Internal: the state of a compiled program (runtime/program.cpp runs it,
+// runtime/compile.cpp builds it).
+#pragma once
+#include <oneapi/tbb/task_arena.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/gemm.hpp"
+#include "runtime/fused_elementwise.hpp"
+#include "runtime/program.hpp"
+
+namespace anneal {
+
+struct Slot {
+  enum class Kind { feed, persistent, arena, alias, constant } kind = Kind::arena;
+  const Node* node = nullptr;    // whose value it holds
+  const Node* target = nullptr;  // alias: the param/state whose storage holds the value
+  Dims shape;                    // batch resolved
+  DType dtype = DType::f32;
+  Tensor tensor;                 // arena: fixed view; feed/persistent/alias: bound per run
+};
+
+struct RunContext {
+  std::uint64_t seed = 0;
+  std::uint32_t step = 0;
+};
+
+struct Step {
+  std::string label;                // what describe() prints
+  const Node* node = nullptr;       // the node whose value it writes
+  std::vector<const Node*> nodes;   // every node it computes (fused steps: several)
+  std::vector<int> reads;           // slots
+  int write = -1;                   // slot
+  bool heavy = false;               // worth running beside another heavy step
+  bool elementwise = false;         // reads and writes element i at the same index
+  int level = 0;
+  int lane = 0;                     // which scratch it uses when levels run concurrently
+  int share = 1;                    // threads it runs with
+  std::function<void(const RunContext&)> exec;
+};
+
+struct Program::Impl {
+  const Graph* graph = nullptr;
+  std::vector<int> fetch_ids, target_ids;
+  std::int64_t batch = -1;
+  int threads = 1;
+
+  std::vector<Slot> slots;
+  std::vector<Step> steps;                 // sorted by level
+  std::vector<std::pair<int, int>> levels;  // [begin, end) of each level in steps
+  std::vector<std::pair<const Node*, int>> commits;  // deferred assigns: (target, value slot)
+  std::vector<int> fetch_slots;
+  std::vector<Tensor> results;
+  std::vector<std::pair<std::size_t, Tensor>> fetch_copies;  // (fetch index, buffer)
+
+  std::shared_ptr<void> arena;
+  std::vector<float> scratch;  // lanes * threads * registers * chunk floats
+  std::size_t scratch_per_lane = 0;
+  std::deque<KernelArgs> kernel_args;
+  std::deque<GemmPlan> gemms;
+  std::deque<FusedElementwise> groups;
+  std::unique_ptr<tbb::task_arena> task_arena;
+};
+
+}  // namespace anneal

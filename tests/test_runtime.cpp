@@ -1,0 +1,191 @@
+// The compiled runtime: agreement with the f64 reference interpreter, CSE,
+// fusion, GEMM counts, memory planning, concurrency, reproducibility.
+#include <doctest/doctest.h>
+
+#include <barrier>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "tests/model_graphs.hpp"
+
+using namespace anneal;
+using namespace anneal::test;
+
+namespace {
+
+double rel_l2(const Tensor& a, const Tensor& b) {
+  double num = 0, den = 0;
+  for (std::int64_t i = 0; i < a.numel(); ++i) {
+    double d = a.at(i) - b.at(i);
+    num += d * d;
+    den += b.at(i) * b.at(i);
+  }
+  return std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
+}
+
+struct ThreadsGuard {
+  int saved = num_threads();
+  ~ThreadsGuard() { set_num_threads(saved); }
+};
+
+void check_against_reference(ModelGraph m, const std::string& name) {
+  ThreadsGuard guard;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Session fast(*m.g, {.seed = 7});
+    Session ref(*m.g, {.seed = 7, .precision = Precision::reference});
+    for (const Value& p : m.g->params()) ref.set(p.name(), fast.get(p.name()));
+    auto a = fast.run(m.feeds, m.fetches);
+    auto b = ref.run(m.feeds, m.fetches);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      INFO(name, " with ", threads, " threads: ", m.fetches[i].name());
+      CHECK(rel_l2(a[i], b[i]) <= 1e-5);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("runtime: the compiled MLP, VAE, RBM CD-1 and GAN match the f64 reference interpreter") {
+  check_against_reference(mlp_graph(30, 20, 9), "mlp");
+  check_against_reference(vae_graph(30, 20, 4, 9), "vae");
+  // Weights of a trained RBM's scale: at N(0, 0.01^2) the bias gradients
+  // are differences of nearly equal means, too ill-conditioned for 1e-5.
+  check_against_reference(rbm_cd1_graph(30, 20, 9, 0.3), "rbm");
+  check_against_reference(gan_graph(8, 20, 30, 9), "gan");
+}
+
+TEST_CASE("runtime: the compiled MLP step fuses matmul + bias + activation and elementwise chains") {
+  ModelGraph m = mlp_graph();
+  Session s(*m.g);
+  const Program& p = s.program(m.fetches, updates_of(m), 100);
+  INFO(p.describe());
+  CHECK(p.stats().fused_matmuls >= 2);
+  CHECK(p.describe().find("gemm+bias+relu") != std::string::npos);
+  CHECK(p.stats().fused_groups >= 6);  // one per parameter update at least
+  CHECK(p.stats().in_place_assigns == 12);  // 6 params + 6 velocities, written where they live
+  CHECK(p.stats().cse_merged > 0);
+}
+
+TEST_CASE("runtime: CD-1 compiles to the 5 GEMMs the math needs") {
+  ModelGraph m = rbm_cd1_graph();
+  Session s(*m.g);
+  const Program& p = s.program({m.fetches[0]}, updates_of(m), 100);
+  INFO(p.describe());
+  // v0 W, h0 W^T, v1 W, v0^T ph0, v1^T ph1: the forward v0 W is shared with
+  // the free energy's by CSE, and no gradient of the data is computed.
+  CHECK(p.stats().gemms == 5);
+}
+
+TEST_CASE("runtime: planned memory of the deep autoencoder is at most half of the unplanned sum") {
+  Graph g("deep_ae");
+  Value x = g.input("x", {Dim::batch(), 784});
+  Value h = x;
+  std::vector<std::int64_t> sizes{1000, 500, 250, 30, 250, 500, 1000};
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    h = nn::linear(g, "l" + std::to_string(i), h, sizes[i]);
+    if (sizes[i] != 30) h = sigmoid(h);
+  }
+  Value loss = sum(bce_with_logits(nn::linear(g, "out", h, 784), x)) / 100.0;
+  auto params = g.params();
+  Optimizer opt = sgd(g, "opt", params, grad(loss, params), {.lr = 0.01, .momentum = 0.9});
+  Session s(g);
+  const Program& p = s.program({loss}, opt.updates(), 100);
+  MESSAGE("deep autoencoder: planned peak ", p.stats().arena_bytes / 1024, " KiB of ",
+          p.stats().unplanned_bytes / 1024, " KiB unplanned");
+  CHECK(p.stats().arena_bytes * 2 <= p.stats().unplanned_bytes);
+}
+
+namespace {
+// A test op whose kernel waits for its twin: both finish only if they really
+// run at the same time. The wait has a timeout, so a sequential schedule
+// fails the test instead of hanging it.
+std::atomic<int> g_arrived{0};
+std::atomic<int> g_met{0};
+void rendezvous_kernel(KernelArgs& a) {
+  g_arrived.fetch_add(1);
+  auto start = std::chrono::steady_clock::now();
+  while (g_arrived.load() < 2 && std::chrono::steady_clock::now() - start < std::chrono::seconds(5))
+    std::this_thread::yield();
+  if (g_arrived.load() >= 2) g_met.fetch_add(1);
+  a.out.copy_from(*a.in[0]);
+}
+TypeInfo same_type(const Node& n) { return n.input_type(0); }
+const OpDef kRendezvous{.name = "test_rendezvous", .min_inputs = 1, .max_inputs = 1, .infer = same_type,
+                        .fast = rendezvous_kernel, .ref = rendezvous_kernel, .not_differentiable = "test op"};
+}  // namespace
+
+TEST_CASE("runtime: independent branches run concurrently with 2 threads") {
+  ThreadsGuard guard;
+  set_num_threads(2);
+  Graph g;
+  Value x = g.input("x", {Dim::batch(), 256});
+  Value a = g.add(kRendezvous, {x * 2.0});
+  Value b = g.add(kRendezvous, {x * 3.0});
+  Value y = a + b;
+  Session s(g);
+  g_arrived = 0;
+  g_met = 0;
+  Tensor out = s.run({{"x", Tensor::full(DType::f32, {256, 256}, 1.0)}}, y);
+  CHECK(g_met.load() == 2);
+  CHECK(out.at(0) == 5.0);
+  CHECK(s.program({y}, {}, 256).stats().concurrent_levels >= 1);
+}
+
+TEST_CASE("runtime: the same seed and thread count give bitwise-identical parameters after 100 steps") {
+  auto train = [](int threads) {
+    ThreadsGuard guard;
+    set_num_threads(threads);
+    ModelGraph m = rbm_cd1_graph(64, 32, 20);  // stochastic: Bernoulli hidden units
+    Session s(*m.g, {.seed = 5});
+    Trainer t(s, m.fetches[0], m.optimizers);
+    for (int i = 0; i < 100; ++i) t.step(m.feeds);
+    return s.get("rbm.W").to_vector();
+  };
+  CHECK(train(2) == train(2));
+  CHECK(train(1) == train(1));
+}
+
+TEST_CASE("runtime: CSE, fusion and in-place updates do not change the numbers") {
+  ModelGraph m = mlp_graph(40, 30, 16);
+  auto run = [&](CompileOptions o) {
+    Session s(*m.g, {.seed = 3, .compile = o});
+    Trainer t(s, m.fetches[0], m.optimizers);
+    for (int i = 0; i < 5; ++i) t.step(m.feeds);
+    return s.get("fc1.W").to_vector();
+  };
+  auto plain = run({.cse = false, .fuse_matmul = false, .fuse_elementwise = false, .concurrent = false,
+                    .in_place_updates = false});
+  auto full = run({});
+  double max_diff = 0;
+  for (std::size_t i = 0; i < plain.size(); ++i) max_diff = std::max(max_diff, std::abs(plain[i] - full[i]));
+  CHECK(max_diff < 1e-5);
+}
+
+TEST_CASE("runtime: results of run() stay valid; fetching a param returns its value before the update") {
+  Graph g;
+  Value w = g.param("w", {3}, Init::constant(1.0));
+  Value upd = assign(w, w + 1.0);
+  Session s(g);
+  auto first = s.run({}, {w}, {upd});
+  auto second = s.run({}, {w}, {upd});
+  CHECK(first[0].at(0) == 1.0);
+  CHECK(second[0].at(0) == 2.0);
+  CHECK(s.get("w").at(0) == 3.0);
+}
+
+TEST_CASE("runtime: a NaN inside a fused step still names the exact node") {
+  Graph g;
+  Value x = g.input("x", {Dim::batch(), 4});
+  Value bad = log(x - 1.0);
+  Value y = bad * 2.0 + 1.0;
+  Session s(g);
+  try {
+    s.run({{"x", Tensor::full(DType::f32, {2, 4}, 0.5)}}, y);
+    FAIL("expected a NaN error");
+  } catch (const RunError& e) {
+    CHECK(std::string(e.what()).find("'" + bad.name() + "'") != std::string::npos);
+    CHECK(std::string(e.what()).find("op log") != std::string::npos);
+  }
+}
