@@ -78,7 +78,7 @@ TEST_CASE("session: bad feeds are named") {
   CHECK_THROWS_AS(s.run({{"pixels", Tensor::zeros(DType::i32, {4, 2})}}, y), InvalidInput);
 }
 
-TEST_CASE("session: assign commits after the step; every read sees the old value") {
+TEST_CASE("session: assign commits after the step and every read sees the old value") {
   Graph g;
   Value c = g.state("counter", {}, Init::constant(5));
   Value next = assign(c, c + 1.0);
