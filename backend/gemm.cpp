@@ -19,12 +19,6 @@ dnnl::engine& cpu_engine() {
   return e;
 }
 
-// Streams are not shared between threads: concurrent branches each use their own.
-dnnl::stream& thread_stream() {
-  thread_local dnnl::stream s(cpu_engine());
-  return s;
-}
-
 dnnl::memory::desc matrix_desc(std::int64_t rows, std::int64_t cols, bool transposed) {
   // Logical [rows, cols]; a transposed operand is stored [cols, rows].
   dnnl::memory::dims strides = transposed ? dnnl::memory::dims{1, rows} : dnnl::memory::dims{cols, 1};
@@ -46,6 +40,8 @@ struct CachedPrimitive {
   dnnl::matmul prim;
   dnnl::memory::desc a, b, c, bias, scratch;
 };
+
+thread_local bool tls_in_execute = false;
 
 std::mutex cache_mutex;
 std::map<std::pair<GemmShape, int>, CachedPrimitive>& cache() {
@@ -92,6 +88,10 @@ struct GemmPlan::Impl {
   int threads;
   const CachedPrimitive* p;
   dnnl::memory a, b, c, bias, scratch;
+  // A plan runs on one thread at a time but not always the same one
+  // (concurrent levels run on TBB workers): it owns its stream, so no
+  // stream is shared between threads and none is created while running.
+  dnnl::stream stream;
   std::vector<std::uint8_t> scratch_bytes;
   std::vector<dnnl_exec_arg_t> args;
 };
@@ -103,6 +103,7 @@ GemmPlan::GemmPlan(const GemmShape& shape, int threads) : impl_(std::make_unique
     i.threads = threads;
     i.p = &primitive_for(shape, threads);
     auto& e = cpu_engine();
+    i.stream = dnnl::stream(e);
     i.a = dnnl::memory(i.p->a, e, DNNL_MEMORY_NONE);
     i.b = dnnl::memory(i.p->b, e, DNNL_MEMORY_NONE);
     i.c = dnnl::memory(i.p->c, e, DNNL_MEMORY_NONE);
@@ -135,8 +136,10 @@ void GemmPlan::run(const float* a, const float* b, float* c, const float* bias) 
   dnnl_memory_set_data_handle(i.b.get(), const_cast<float*>(b));
   dnnl_memory_set_data_handle(i.c.get(), c);
   if (i.shape.bias) dnnl_memory_set_data_handle(i.bias.get(), const_cast<float*>(bias));
-  dnnl_status_t st = dnnl_primitive_execute(i.p->prim.get(), thread_stream().get(),
-                                            static_cast<int>(i.args.size()), i.args.data());
+  tls_in_execute = true;
+  dnnl_status_t st =
+      dnnl_primitive_execute(i.p->prim.get(), i.stream.get(), static_cast<int>(i.args.size()), i.args.data());
+  tls_in_execute = false;
   if (st != dnnl_success)
     throw RunError("oneDNN matmul " + std::to_string(i.shape.m) + "x" + std::to_string(i.shape.k) + " * " +
                    std::to_string(i.shape.k) + "x" + std::to_string(i.shape.n) + " failed with status " +
@@ -154,6 +157,8 @@ void gemm_f32(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::i
   GemmShape s{.trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k, .accumulate = accumulate};
   GemmPlan(s, num_threads()).run(a, b, c);
 }
+
+bool inside_onednn_execute() { return tls_in_execute; }
 
 std::int64_t gemm_primitive_count() {
   std::lock_guard<std::mutex> lock(cache_mutex);

@@ -42,6 +42,12 @@ class GemmPlan {
 void gemm_f32(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
               const float* a, const float* b, float* c, bool accumulate = false);
 
+// True while the calling thread is inside oneDNN's primitive execution:
+// oneDNN 2.6 builds its argument map on every execute (a few small heap
+// allocations per GEMM that no API avoids), and the allocation test tells
+// those apart from Anneal's own.
+bool inside_onednn_execute();
+
 // Number of distinct matmul primitives created so far (tests, benchmarks).
 std::int64_t gemm_primitive_count();
 

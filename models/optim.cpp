@@ -26,7 +26,7 @@ void Optimizer::apply(Session& session, double epoch) const {
 void Optimizer::set(Session& session, const std::string& hyper, double value) const {
   auto it = hyper_.find(hyper);
   if (it == hyper_.end()) throw InvalidInput("optimizer '" + name_ + "' has no hyper-parameter '" + hyper + "'");
-  session.set(it->second.name(), Tensor::scalar(value));
+  session.set_scalar(it->second, value);
 }
 
 void Optimizer::record(Graph& g, const std::string& kind, const std::vector<Value>& params) const {

@@ -12,12 +12,14 @@ Trainer::Trainer(Session& session, Value loss, std::vector<Optimizer> optimizers
   for (const auto& o : optimizers_) targets_.insert(targets_.end(), o.updates().begin(), o.updates().end());
 }
 
-std::vector<double> Trainer::step(const Feeds& feeds, double epoch) {
+const std::vector<double>& Trainer::step(const Feeds& feeds, double epoch) {
   for (const auto& o : optimizers_) o.apply(session_, epoch);
-  std::vector<Tensor> out = session_.run(feeds, fetches_, targets_);
-  std::vector<double> r;
-  for (const auto& t : out) r.push_back(t.numel() == 1 ? t.item() : 0.0);
-  return r;
+  const bool compiled = session_.options().compiled && session_.options().precision == Precision::fast;
+  const std::vector<Tensor>& out =
+      compiled ? session_.run_views(feeds, fetches_, targets_) : (owned_ = session_.run(feeds, fetches_, targets_));
+  values_.resize(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) values_[i] = out[i].numel() == 1 ? out[i].item() : 0.0;
+  return values_;
 }
 
 }  // namespace anneal

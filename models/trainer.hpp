@@ -13,8 +13,9 @@ class Trainer {
  public:
   Trainer(Session& session, Value loss, std::vector<Optimizer> optimizers, std::vector<Value> monitors = {});
 
-  // Runs one step; returns the loss followed by the monitors, as doubles.
-  std::vector<double> step(const Feeds& feeds, double epoch = 0.0);
+  // Runs one step; returns the loss followed by the monitors, as doubles
+  // (valid until the next step). Allocates nothing once warm.
+  const std::vector<double>& step(const Feeds& feeds, double epoch = 0.0);
 
   Session& session() { return session_; }
   std::vector<Optimizer>& optimizers() { return optimizers_; }
@@ -24,6 +25,8 @@ class Trainer {
   std::vector<Value> fetches_;
   std::vector<Value> targets_;
   std::vector<Optimizer> optimizers_;
+  std::vector<double> values_;
+  std::vector<Tensor> owned_;  // the interpreter's results
 };
 
 }  // namespace anneal

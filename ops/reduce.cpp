@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "backend/parallel.hpp"
+#include "backend/small_vector.hpp"
 #include "graph/shape_rules.hpp"
 #include "ops/families.hpp"
 #include "ops/ops.hpp"
@@ -34,19 +35,24 @@ struct MaxOp {
 
 // A reduction's input seen as groups of adjacent axes that are all kept or
 // all reduced (size-1 axes dropped), so offsets cost a few divisions per row.
+using Groups = SmallVector<std::int64_t, 16>;
+
+// Reduced axes as a bit mask: computed without allocating.
+using AxisMask = std::uint32_t;
+
 struct ReduceLayout {
-  Dims kept, kept_stride;  // outer kept groups, outermost first
-  Dims red, red_stride;    // outer reduced groups, outermost first
+  Groups kept, kept_stride;  // outer kept groups, outermost first
+  Groups red, red_stride;    // outer reduced groups, outermost first
   std::int64_t inner = 1;  // a trailing kept group: neighbouring outputs are contiguous
   std::int64_t run = 1, run_stride = 1;  // the innermost reduced group
   std::int64_t n_out = 1, n_red = 1;     // output elements; reduced elements per output
 
-  ReduceLayout(const Dims& shape, const std::vector<std::int64_t>& axes) {
+  ReduceLayout(const Dims& shape, AxisMask axes) {
     struct Group { std::int64_t size, stride; bool reduced; };
-    std::vector<Group> groups;  // innermost first
+    SmallVector<Group, 32> groups;  // innermost first
     std::int64_t stride = 1;
     for (std::size_t d = shape.size(); d-- > 0;) {
-      bool r = std::find(axes.begin(), axes.end(), static_cast<std::int64_t>(d)) != axes.end();
+      bool r = (axes >> d) & 1u;
       (r ? n_red : n_out) *= shape[d];
       if (shape[d] != 1) {
         if (!groups.empty() && groups.back().reduced == r) groups.back().size *= shape[d];
@@ -63,7 +69,7 @@ struct ReduceLayout {
     }
   }
 
-  static std::int64_t offset(std::int64_t i, const Dims& size, const Dims& stride) {
+  static std::int64_t offset(std::int64_t i, const Groups& size, const Groups& stride) {
     std::int64_t off = 0;
     for (std::size_t k = size.size(); k-- > 0;) off += (i % size[k]) * stride[k], i /= size[k];
     return off;
@@ -108,7 +114,7 @@ void reduce_outputs(const T* x, T* out, const ReduceLayout& L, std::int64_t s, s
 }
 
 template <class R, class T>
-void reduce(const Tensor& xt, Tensor& outt, const std::vector<std::int64_t>& axes, bool parallel) {
+void reduce(const Tensor& xt, Tensor& outt, AxisMask axes, bool parallel) {
   ReduceLayout L(xt.shape(), axes);
   const T* x = xt.data<T>();
   T* out = outt.data<T>();
@@ -116,16 +122,19 @@ void reduce(const Tensor& xt, Tensor& outt, const std::vector<std::int64_t>& axe
   if (parallel && blocks > 1 && L.n_out < num_threads()) {
     // Too few outputs to occupy the threads: split each into its blocks,
     // then fold the partials in order (the same arithmetic as above).
-    std::vector<double> parts(static_cast<std::size_t>(L.n_out * blocks), R::init);
+    // Reused across calls: no allocation once warm.
+    thread_local std::vector<double> parts;
+    parts.assign(static_cast<std::size_t>(L.n_out * blocks), R::init);
+    double* pp = parts.data();  // this thread's buffer, shared with the workers
     parallel_for(L.n_out * blocks, 1, [&](std::int64_t s, std::int64_t e) {
       for (std::int64_t t = s; t < e; ++t) {
         std::int64_t o = t / blocks, p = t % blocks * kBlock;
-        accumulate<R>(x, L, L.out_offset(o), 1, p, std::min(L.n_red, p + kBlock), &parts[static_cast<std::size_t>(t)]);
+        accumulate<R>(x, L, L.out_offset(o), 1, p, std::min(L.n_red, p + kBlock), pp + t);
       }
     });
     for (std::int64_t o = 0; o < L.n_out; ++o) {
       double total = R::init;
-      for (std::int64_t b = 0; b < blocks; ++b) total = R::combine(total, parts[static_cast<std::size_t>(o * blocks + b)]);
+      for (std::int64_t b = 0; b < blocks; ++b) total = R::combine(total, pp[o * blocks + b]);
       out[o] = static_cast<T>(total);
     }
     return;
@@ -139,11 +148,22 @@ std::vector<std::int64_t> axes_of(const Node& n) {
   return normalize_axes(n.attrs.ints("axes"), static_cast<std::int64_t>(n.input_type(0).shape.size()));
 }
 
-template <class R> void reduce_fast(KernelArgs& a) { reduce<R, float>(*a.in[0], a.out, axes_of(a.node), true); }
-template <class R> void reduce_ref(KernelArgs& a) { reduce<R, double>(*a.in[0], a.out, axes_of(a.node), false); }
+// The same axes as a mask (validated when the node was built); empty: all.
+AxisMask axis_mask(const Node& n) {
+  const auto& axes = n.attrs.ints("axes");
+  auto rank = static_cast<std::int64_t>(n.input_type(0).shape.size());
+  if (axes.empty()) return rank >= 32 ? ~AxisMask{0} : (AxisMask{1} << rank) - 1;
+  AxisMask m = 0;
+  for (auto ax : axes) m |= AxisMask{1} << (ax < 0 ? ax + rank : ax);
+  return m;
+}
+
+template <class R> void reduce_fast(KernelArgs& a) { reduce<R, float>(*a.in[0], a.out, axis_mask(a.node), true); }
+template <class R> void reduce_ref(KernelArgs& a) { reduce<R, double>(*a.in[0], a.out, axis_mask(a.node), false); }
 
 TypeInfo reduce_type(const Node& n) {
   if (n.input_type(0).dtype != DType::f32) throw ShapeError("reductions take an f32 input");
+  if (n.input_type(0).shape.size() > 16) throw ShapeError("reductions take inputs of rank 16 at most");
   return {DType::f32, reduced_shape(n.input_type(0).shape, axes_of(n), n.attrs.i("keepdims") != 0)};
 }
 
@@ -180,7 +200,9 @@ TypeInfo size_of_type(const Node& n) {
 }
 template <class T> void size_of_kernel(KernelArgs& a) {
   double count = 1;
-  for (auto ax : axes_of(a.node)) count *= static_cast<double>(a.in[0]->dim(ax));
+  AxisMask m = axis_mask(a.node);
+  for (std::int64_t ax = 0; ax < a.in[0]->rank(); ++ax)
+    if ((m >> ax) & 1u) count *= static_cast<double>(a.in[0]->dim(ax));
   a.out.data<T>()[0] = static_cast<T>(count);
 }
 const OpDef kSizeOf{.name = "size_of", .min_inputs = 1, .max_inputs = 1,

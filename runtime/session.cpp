@@ -94,6 +94,18 @@ void Session::set(const std::string& name, const Tensor& value) {
   persistent_[n.id] = value.to(t);
 }
 
+void Session::set_scalar(Value v, double value) {
+  if (v.graph != &graph_ || (v.node().op->role != OpRole::param && v.node().op->role != OpRole::state) ||
+      numel(v.shape()) != 1)
+    throw InvalidInput("session: set_scalar needs a one-element param or state of this graph");
+  Tensor& t = persistent(v.node());
+  switch (t.dtype()) {
+    case DType::f32: t.data<float>()[0] = static_cast<float>(value); break;
+    case DType::f64: t.data<double>()[0] = value; break;
+    case DType::i32: t.data<std::int32_t>()[0] = static_cast<std::int32_t>(value); break;
+  }
+}
+
 std::vector<std::string> Session::persistent_names() const {
   std::vector<std::string> names;
   for (const auto& [id, t] : persistent_) names.push_back(graph_.node(id).name);

@@ -55,6 +55,9 @@ class Session {
   const Tensor& get(const std::string& name);
   // Replaces a parameter/state value (converted to this session's precision).
   void set(const std::string& name, const Tensor& value);
+  // Writes a scalar param/state in place (hyper-parameters between steps:
+  // no allocation, no name lookup).
+  void set_scalar(Value v, double value);
   // Names of the persistent tensors created so far, in graph order.
   std::vector<std::string> persistent_names() const;
 

@@ -163,7 +163,7 @@ TEST_CASE("runtime: CSE, fusion and in-place updates do not change the numbers")
   CHECK(max_diff < 1e-5);
 }
 
-TEST_CASE("runtime: results of run() stay valid; fetching a param returns its value before the update") {
+TEST_CASE("runtime: results of run() stay valid and fetching a param returns its value before the update") {
   Graph g;
   Value w = g.param("w", {3}, Init::constant(1.0));
   Value upd = assign(w, w + 1.0);
