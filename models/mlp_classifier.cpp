@@ -1,8 +1,13 @@
 #include "models/mlp_classifier.hpp"
 
+#include <chrono>
+
+#include "autodiff/grad.hpp"
 #include "backend/error.hpp"
 #include "data/batches.hpp"
 #include "models/nn.hpp"
+#include "models/optim.hpp"
+#include "models/trainer.hpp"
 #include "ops/ops.hpp"
 #include "runtime/session.hpp"
 
@@ -58,6 +63,33 @@ double classification_accuracy(Session& s, Value x, Value logits, const Dataset&
     }
   }
   return static_cast<double>(correct) / static_cast<double>(data.size());
+}
+
+void train_mlp_classifier(MlpClassifier& m, const Dataset& train, const Dataset& test, const MlpTrainOptions& o,
+                          const std::function<void(const EpochReport&)>& report) {
+  Graph& g = *m.graph;
+  auto params = g.params();
+  Optimizer opt = adam(g, "adam", params, grad(m.loss, params), {.lr = o.lr});
+  opt.schedule("lr", Schedule::cosine(o.lr, o.lr / 10, 0, o.epochs));
+  Session session(g, {.seed = o.seed});
+  Trainer trainer(session, m.loss, {opt});
+  Batches batches(train, o.batch, o.seed);
+  Feeds feeds;
+  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    auto t0 = std::chrono::steady_clock::now();
+    batches.set_epoch(static_cast<std::uint32_t>(epoch));
+    double loss_sum = 0;
+    std::int64_t i = 0;
+    for (const Batch& b : batches) {
+      feeds["x"] = b.x;
+      feeds["labels"] = b.y;
+      double progress = epoch + static_cast<double>(i++) / static_cast<double>(batches.size());
+      loss_sum += trainer.step(feeds, progress)[0];
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double acc = classification_accuracy(session, m.x, m.logits, test);
+    report({epoch + 1, loss_sum / static_cast<double>(batches.size()), acc, seconds});
+  }
 }
 
 }  // namespace anneal
