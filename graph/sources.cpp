@@ -1,5 +1,7 @@
 #include "graph/sources.hpp"
 
+#include <cmath>
+
 #include "graph/graph.hpp"
 
 namespace anneal {
@@ -45,12 +47,14 @@ TypeInfo constant_type(const Node& n) {
   return t;
 }
 
-const std::vector<AttrSpec> kInitAttrs = {
-    {"shape", AttrKind::i64s, std::nullopt},
-    {"dtype", AttrKind::str, AttrValue{std::string("f32")}},
-    {"init", AttrKind::str, AttrValue{std::string("zeros")}},
-    {"init_args", AttrKind::f64s, AttrValue{std::vector<double>{}}},
-};
+// A function, not a global: the op records below are function-local statics
+// and may be built before this file's globals are.
+std::vector<AttrSpec> init_attrs() {
+  return {{"shape", AttrKind::i64s, std::nullopt},
+          {"dtype", AttrKind::str, AttrValue{std::string("f32")}},
+          {"init", AttrKind::str, AttrValue{std::string("zeros")}},
+          {"init_args", AttrKind::f64s, AttrValue{std::vector<double>{}}}};
+}
 
 TypeInfo init_type(const Node& n) {
   TypeInfo t = fixed_type(n);
@@ -59,7 +63,10 @@ TypeInfo init_type(const Node& n) {
   } catch (const std::exception& e) {
     throw ShapeError(e.what());
   }
-  if (n.attrs.floats("init_args").size() > 2) throw ShapeError("init_args holds at most 2 numbers");
+  const auto& args = n.attrs.floats("init_args");
+  if (args.size() > 2) throw ShapeError("init_args holds at most 2 numbers");
+  for (double a : args)
+    if (!std::isfinite(a)) throw ShapeError("init_args must be finite numbers");
   return t;
 }
 
@@ -77,7 +84,7 @@ const OpDef& input_op() {
 
 const OpDef& param_op() {
   static const OpDef op{.name = "param",
-                        .attrs = kInitAttrs,
+                        .attrs = init_attrs(),
                         .infer = init_type,
                         .not_differentiable = "a leaf: gradients stop here",
                         .role = OpRole::param};
@@ -86,7 +93,7 @@ const OpDef& param_op() {
 
 const OpDef& state_op() {
   static const OpDef op{.name = "state",
-                        .attrs = kInitAttrs,
+                        .attrs = init_attrs(),
                         .infer = init_type,
                         .not_differentiable = "persistent state is not trained",
                         .role = OpRole::state};

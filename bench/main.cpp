@@ -1,0 +1,36 @@
+// The one main() of anneal-bench; every other bench/*.cpp only registers
+// benchmarks. `anneal-bench --check [--steps N]` instead trains each
+// workload (W1..W6) for 230 steps and prints one JSON line per workload with
+// torch_ref.py's metric, so compare.py can see that fast is also right.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "bench/workloads.hpp"
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--check") != 0) continue;
+    int steps = 230;
+    for (int j = 1; j + 1 < argc; ++j)
+      if (std::strcmp(argv[j], "--steps") == 0) steps = std::stoi(argv[j + 1]);
+    try {
+      for (const std::string& id : anneal::bench::workload_ids()) {
+        std::printf("%s\n", anneal::bench::check_workload(id, steps).c_str());
+        std::fflush(stdout);
+      }
+      return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "anneal-bench --check: %s\n", e.what());
+      return 1;
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
