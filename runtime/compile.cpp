@@ -202,6 +202,17 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     fusions.push_back(f);
   }
   std::vector<int> group_of(n, -1), group_root;
+  std::vector<char> side_output(n, 0);
+  // p feeds c and otherwise only assigns (so the fused pass may also write p out).
+  auto feeds_only = [&](int p, int c) {
+    if (a.fetched[static_cast<std::size_t>(p)]) return false;
+    bool has_c = false;
+    for (int k : a.consumers[static_cast<std::size_t>(p)]) {
+      if (k == c) has_c = true;
+      else if (a.node(k).op->role != OpRole::assign || a.in(k, 1) != p) return false;
+    }
+    return has_c;
+  };
   if (opt.fuse_elementwise) {
     for (std::size_t i = n; i-- > 0;) {
       int id = static_cast<int>(i);
@@ -214,9 +225,13 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       for (std::size_t k = 0; k < a.node(id).inputs.size(); ++k) {
         int p = a.in(id, k);
         auto up = static_cast<std::size_t>(p);
-        if (group_of[up] < 0 && !absorbed[up] && gemm_of[up] < 0 && a.single_consumer(p, id) &&
-            a.shape(p) == a.shape(root) && chunkable(a, p))
+        if (group_of[up] < 0 && !absorbed[up] && gemm_of[up] < 0 && feeds_only(p, id) &&
+            a.shape(p) == a.shape(root) && chunkable(a, p)) {
           group_of[up] = group_of[i];
+          // Also read by assigns (an optimizer's new moment): computed in the
+          // pass and written out as a side output.
+          side_output[up] = a.consumers[up].size() > 1;
+        }
       }
     }
   }
@@ -240,7 +255,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     if (!a.needed[i] || absorbed[i]) continue;
     const Node& nd = a.node(static_cast<int>(i));
     bool interior = in_multi_group(i) && group_root[static_cast<std::size_t>(group_of[i])] != static_cast<int>(i);
-    if (interior) continue;
+    if (interior && !side_output[i]) continue;
     switch (nd.op->role) {
       case OpRole::input: new_slot(static_cast<int>(i), Slot::Kind::feed); break;
       case OpRole::param:
@@ -303,6 +318,11 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       s.heavy = numel(a.shape(id)) >= (1 << 16);
     }
     producer[static_cast<std::size_t>(s.write)] = static_cast<int>(steps.size());
+    for (const Node* m : s.nodes)
+      if (m != &nd && side_output[static_cast<std::size_t>(m->id)]) {
+        s.side_writes.push_back(slot_of[static_cast<std::size_t>(m->id)]);
+        producer[static_cast<std::size_t>(s.side_writes.back())] = static_cast<int>(steps.size());
+      }
     steps.push_back(std::move(s));
   }
 
@@ -337,6 +357,17 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       const Step& r = steps[k];
       if (std::find(r.reads.begin(), r.reads.end(), tslot) == r.reads.end()) continue;
       ok = static_cast<int>(k) == w ? r.elementwise : r.level < steps[static_cast<std::size_t>(w)].level;
+      if (ok && static_cast<int>(k) == w && r.nodes.size() > 1) {
+        // Chunk by chunk, the pass runs its ops in order: every op reading the
+        // old value must come before (or be) the op writing the new one.
+        const Node* writer = P.slots[static_cast<std::size_t>(vslot)].node;
+        bool seen_writer = false;
+        for (const Node* m : r.nodes) {
+          for (const Value& in : m->inputs)
+            if (a.canon[static_cast<std::size_t>(in.id)] == target.id && seen_writer) ok = false;
+          if (m == writer) seen_writer = true;
+        }
+      }
     }
     if (ok) {
       Slot& v = P.slots[static_cast<std::size_t>(vslot)];
@@ -379,8 +410,10 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
   for (std::size_t k = 0; k < P.slots.size(); ++k) {
     Slot& sl = P.slots[k];
     if (sl.kind != Slot::Kind::arena) continue;
-    int w = producer[k];
-    int first = w >= 0 ? std::find_if(steps.begin(), steps.end(), [&](const Step& s) { return s.write == static_cast<int>(k); })->level : 0;
+    int first = 0;
+    for (const Step& s : steps)
+      if (s.write == static_cast<int>(k) || std::find(s.side_writes.begin(), s.side_writes.end(), static_cast<int>(k)) != s.side_writes.end())
+        first = s.level;
     requests.push_back({static_cast<std::size_t>(numel(sl.shape)) * dtype_size(sl.dtype), first,
                         std::max(first, last_use[k])});
     requested.push_back(static_cast<int>(k));
@@ -435,7 +468,10 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
         FusedElementwise::Member mem;
         mem.node = m;
         mem.fn = m->op->chunk;
-        mem.reg = m == node ? -1 : fe.registers++;
+        if (side_output[static_cast<std::size_t>(m->id)] && m != node)
+          mem.out = &P.slots[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(m->id)])].tensor;
+        else
+          mem.reg = m == node ? -1 : fe.registers++;
         for (std::size_t k = 0; k < m->inputs.size(); ++k) {
           int p = a.in(m->id, k);
           FusedElementwise::Operand o;

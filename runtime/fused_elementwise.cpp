@@ -26,7 +26,11 @@ void FusedElementwise::run(std::uint64_t seed, std::uint32_t step, float* scratc
           switch (o.kind) {
             case Operand::Kind::full: in[k] = o.tensor->data<float>() + c; break;
             case Operand::Kind::scalar: in[k] = o.tensor->data<float>(); break;
-            case Operand::Kind::member: in[k] = reg(members[static_cast<std::size_t>(o.member)].reg); break;
+            case Operand::Kind::member: {
+              const Member& src = members[static_cast<std::size_t>(o.member)];
+              in[k] = src.out ? src.out->data<float>() + c : reg(src.reg);
+              break;
+            }
             case Operand::Kind::block: {
               // A repeated trailing block (a bias row): gather this chunk's part.
               const float* src = o.tensor->data<float>();
@@ -41,7 +45,7 @@ void FusedElementwise::run(std::uint64_t seed, std::uint32_t step, float* scratc
             }
           }
         }
-        float* o = m.reg < 0 ? dst + c : reg(m.reg);
+        float* o = m.out ? m.out->data<float>() + c : m.reg < 0 ? dst + c : reg(m.reg);
         m.fn(ChunkArgs{*m.node, in.data(), scalar.data(), o, len, c,
                        RandomStream{seed, static_cast<std::uint32_t>(m.node->id), step}});
       }

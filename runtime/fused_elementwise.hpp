@@ -23,7 +23,8 @@ struct FusedElementwise {
     const Node* node = nullptr;
     ChunkFn fn = nullptr;
     std::vector<Operand> operands;
-    int reg = -1;  // its chunk register (-1 for the root, written to `out`)
+    int reg = -1;            // its chunk register (-1: written to `out` or the pass's output)
+    Tensor* out = nullptr;   // a side output: written here instead of a register
   };
 
   std::vector<Member> members;  // in dependency order; the last is the root

@@ -75,8 +75,13 @@ const std::vector<Tensor>& Program::run(const std::map<std::string, Tensor>& fee
   for (auto [b, e] : P.levels) {
     auto run_checked = [&](const Step& s) {
       run_step(s, ctx, check_finite);
-      const Tensor& out = P.slots[static_cast<std::size_t>(s.write)].tensor;
-      if (check_finite && out.dtype() == DType::f32 && !all_finite(out.data<float>(), out.numel())) {
+      auto finite = [&](int slot) {
+        const Tensor& t = P.slots[static_cast<std::size_t>(slot)].tensor;
+        return t.dtype() != DType::f32 || all_finite(t.data<float>(), t.numel());
+      };
+      bool ok = !check_finite || finite(s.write);
+      for (int w : s.side_writes) ok = ok && (!check_finite || finite(w));
+      if (!ok) {
         std::string what = "non-finite value (NaN or Inf) produced by " + s.node->describe();
         if (s.nodes.size() > 1) {
           what += " (computed in one fused step with";

@@ -35,6 +35,7 @@ struct Step {
   std::vector<const Node*> nodes;   // every node it computes (fused steps: several)
   std::vector<int> reads;           // slots
   int write = -1;                   // slot
+  std::vector<int> side_writes;     // more slots a fused pass writes (new optimizer moments)
   bool heavy = false;               // worth running beside another heavy step
   bool elementwise = false;         // reads and writes element i at the same index
   int level = 0;
