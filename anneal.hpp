@@ -16,3 +16,4 @@
 #include "data/batches.hpp"
 #include "data/dataset.hpp"
 #include "data/idx.hpp"
+#include "io/graph_json.hpp"

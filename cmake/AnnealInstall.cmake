@@ -1,3 +1,9 @@
+# `cmake --install` puts headers under include/anneal/<layer>/ (plus
+# include/anneal/anneal.hpp), the static layer libraries under lib/, and the
+# package config under lib/cmake/anneal/, so that a consumer writes
+#   find_package(anneal REQUIRED)
+#   target_link_libraries(app PRIVATE anneal::anneal)
+# tests/consumer/ is such a consumer; the install_consumer test builds it.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -9,7 +15,10 @@ foreach(layer IN LISTS layers)
           FILES_MATCHING PATTERN "*.hpp")
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/anneal.hpp DESTINATION include/anneal)
-install(TARGETS ${targets} anneal_warnings EXPORT annealTargets
+# anneal_warnings is not installed: the layers link it PRIVATE through
+# $<BUILD_INTERFACE:...>, so it never reaches the exported link interface and
+# a consumer keeps its own warning flags.
+install(TARGETS ${targets} EXPORT annealTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT annealTargets NAMESPACE anneal:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/anneal)

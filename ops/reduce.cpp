@@ -265,7 +265,10 @@ Attrs reduce_attrs(const Axes& axes, bool keepdims) {
 Value sum(Value x, Axes axes, bool keepdims) { return x.graph->add(kSum, {x}, reduce_attrs(axes, keepdims)); }
 Value max(Value x, Axes axes, bool keepdims) { return x.graph->add(kMax, {x}, reduce_attrs(axes, keepdims)); }
 Value size_of(Value x, Axes axes) { return x.graph->add(kSizeOf, {x}, Attrs{{"axes", axes}}); }
-Value mean(Value x, Axes axes, bool keepdims) { return sum(x, axes, keepdims) / size_of(x, axes); }
+Value mean(Value x, Axes axes, bool keepdims) {
+  Value total = sum(x, axes, keepdims);  // built first on every compiler: node ids are stable
+  return total / size_of(x, axes);
+}
 
 Value logsumexp(Value x, std::int64_t axis, bool keepdims) {
   return x.graph->add(kLogsumexp, {x}, Attrs{{"axis", axis}, {"keepdims", std::int64_t{keepdims}}});

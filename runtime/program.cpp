@@ -72,7 +72,8 @@ const std::vector<Tensor>& Program::run(const std::map<std::string, Tensor>& fee
 
   RunContext ctx{seed, static_cast<std::uint32_t>(step)};
   ThreadShare whole(P.threads);
-  for (auto [b, e] : P.levels) {
+  for (const auto& level : P.levels) {
+    const int b = level.first, e = level.second;  // plain locals: lambdas capture them on every compiler
     auto run_checked = [&](const Step& s) {
       run_step(s, ctx, check_finite);
       auto finite = [&](int slot) {

@@ -15,6 +15,9 @@ packages=(
   libbenchmark-dev     # bench/
   dataset-fashion-mnist  # /usr/share/datasets/fashion-mnist/ for the demo
   libpng-dev zlib1g-dev  # PNG pictures, gzipped IDX files
+  libcli11-dev         # the `anneal` command's flags
+  python3-numpy        # the independent safetensors reader in the tests
+  git                  # provenance (git revision) in a run's config.json
 )
 
 missing=()

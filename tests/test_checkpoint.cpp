@@ -119,7 +119,9 @@ TEST_CASE("safetensors: tensors and metadata round-trip, the layout follows the 
   SafetensorsFile f = load_safetensors(dir / "a.safetensors");
   CHECK(f.metadata == meta);
   REQUIRE(f.tensors.size() == ts.size());
-  for (const auto& [name, t] : ts) {
+  for (const auto& entry : ts) {
+    const std::string& name = entry.first;  // not a structured binding: INFO captures it
+    const Tensor& t = entry.second;
     INFO(name);
     REQUIRE(f.tensors.count(name));
     CHECK(bitwise_equal(f.tensors.at(name), t));

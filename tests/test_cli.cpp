@@ -1,0 +1,609 @@
+// The `anneal` command, run as a separate process (the binary's path comes
+// from the build: ANNEAL_CLI): its exit-code contract, the run directory it
+// writes, bit-identical resume after stops and kills at random moments, and
+// one clean line on stderr for every kind of bad input. Most runs use a tiny
+// generated IDX dataset; the example configs train on Fashion-MNIST with
+// --limit 500 --epochs 1.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "anneal.hpp"
+#include "io/atomic_file.hpp"
+#include "io/checkpoint.hpp"
+#include "io/png.hpp"
+#include "io/safetensors.hpp"
+#include "models/mlp_classifier.hpp"
+
+using namespace anneal;
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static std::atomic<int> counter{0};
+    auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+    path = fs::temp_directory_path() / ("anneal-cli-" + std::to_string(::getpid()) + "-" + std::to_string(stamp) +
+                                        "-" + std::to_string(counter++));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+struct Result {
+  int code = -1;        // exit status, or -signal when killed
+  std::string out, err;
+};
+
+// Starts `anneal args...` with stdout/stderr into files under `io`.
+pid_t spawn(const std::vector<std::string>& args, const std::string& out_file, const std::string& err_file) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = ::open("/dev/null", O_RDONLY);
+    if (out < 0 || err < 0 || in < 0) ::_exit(127);
+    ::signal(SIGINT, SIG_DFL);  // whatever the test runner does with them
+    ::signal(SIGTERM, SIG_DFL);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> argv;
+    std::string bin = ANNEAL_CLI;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+Result finish(pid_t pid, const std::string& out_file, const std::string& err_file) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  Result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? -WTERMSIG(status) : -1000;
+  r.out = slurp(out_file);
+  r.err = slurp(err_file);
+  return r;
+}
+
+Result anneal_cmd(const std::vector<std::string>& args) {
+  static TempDir io;
+  static std::atomic<int> n{0};
+  int k = n++;
+  std::string o = io / ("out" + std::to_string(k)), e = io / ("err" + std::to_string(k));
+  Result r = finish(spawn(args, o, e), o, e);
+  return r;
+}
+
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+// Every file of a directory with its bytes.
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) files[e.path().filename().string()] = slurp(e.path().string());
+  return files;
+}
+
+// A small labelled dataset: 8x8 images of 3 classes (class k has a bright
+// band at rows 2k..2k+2), IDX files, plus a config over them.
+struct Fixture {
+  TempDir dir;
+  std::string train_images = dir / "train-images.idx", train_labels = dir / "train-labels.idx.gz";
+  std::string test_images = dir / "test-images.idx", test_labels = dir / "test-labels.idx";
+
+  Fixture() {
+    write_set(train_images, train_labels, 300, 1);
+    write_set(test_images, test_labels, 90, 2);
+  }
+  static void write_set(const std::string& images, const std::string& labels, int n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::vector<std::uint8_t> x(static_cast<std::size_t>(n) * 64), y(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      int k = i % 3;
+      y[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(k);
+      for (int p = 0; p < 64; ++p) {
+        int row = p / 8;
+        bool band = row >= 2 * k && row < 2 * k + 3;
+        x[static_cast<std::size_t>(i) * 64 + p] = static_cast<std::uint8_t>((band ? 150 : 0) + rng() % 100);
+      }
+    }
+    write_idx(images, {n, 8, 8}, x);
+    write_idx(labels, {n}, y);
+  }
+
+  json data() const {
+    return {{"train_images", train_images}, {"train_labels", train_labels}, {"test_images", test_images},
+            {"test_labels", test_labels},   {"validation", 0.2}};
+  }
+  // An MLP config trained by Adam with a cosine learning rate.
+  json mlp_config() const {
+    json c;
+    c["model"] = {{"kind", "mlp"}, {"hidden", {16}}};
+    c["data"] = data();
+    c["train"] = {{"epochs", 2},
+                  {"batch_size", 20},
+                  {"seed", 7},
+                  {"optimizers", json::array({json{{"kind", "adam"},
+                                                   {"lr", 0.01},
+                                                   {"schedules", {{"lr", {{"kind", "cosine"}}}}}}})}};
+    return c;
+  }
+  std::string write_config(const json& c, const std::string& name = "config.json") const {
+    std::string p = dir / name;
+    write_text(p, c.dump(2));
+    return p;
+  }
+};
+
+// A classifier graph with a stochastic op (masking noise on its input) and
+// no optimizer, saved as JSON: a model.graph for the CLI to train.
+std::string save_noisy_classifier(const std::string& path) {
+  Graph g("noisy_classifier");
+  Value x = g.input("x", {Dim::batch(), 64});
+  Value labels = g.input("labels", {Dim::batch()}, DType::i32);
+  Value h = relu(nn::linear(g, "enc", masking_noise(x, 0.25), 16));
+  Value logits = nn::linear(g, "out", h, 3);
+  g.output("logits", logits);
+  g.output("loss", mean(cross_entropy(logits, labels)));
+  save_graph(g, path);
+  return path;
+}
+
+CheckpointInfo checkpoint_of(const std::string& dir) { return read_checkpoint_info(dir + "/weights.safetensors"); }
+
+}  // namespace
+
+TEST_CASE("cli: every example config trains, evaluates, samples where it can, inspects and reloads") {
+  const fs::path configs = fs::path(ANNEAL_SOURCE_DIR) / "examples" / "configs";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(configs))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  REQUIRE(!files.empty());
+  for (const fs::path& config : files) {
+    CAPTURE(config.string());
+    TempDir tmp;
+    const std::string run = tmp / "run";
+    Result t = anneal_cmd({"train", config.string(), "--out", run, "--limit", "500", "--epochs", "1"});
+    REQUIRE(t.code == 0);
+    CHECK(t.out.empty());
+    CHECK(lines(t.err) >= 1);  // one plain line per epoch (stderr is not a terminal)
+    for (const char* f : {"config.json", "graph.json", "weights.safetensors", "metrics.jsonl"})
+      CHECK(fs::exists(run + "/" + f));
+
+    // config.json: resolved and with provenance.
+    json cfg = json::parse(slurp(run + "/config.json"));
+    for (const char* k : {"model", "data", "train", "eval", "provenance"}) CHECK(cfg.contains(k));
+    for (const char* k : {"anneal_version", "git_revision", "onednn", "cpu_isa", "threads"})
+      CHECK(cfg["provenance"].contains(k));
+    CHECK(cfg["data"]["limit"] == 500);
+    CHECK(cfg["train"]["epochs"] == 1);
+    // metrics.jsonl: one object per epoch.
+    std::string metrics = slurp(run + "/metrics.jsonl");
+    REQUIRE(lines(metrics) == 1);
+    json m = json::parse(metrics);
+    for (const char* k : {"epoch", "step", "loss", "seconds"}) CHECK(m.contains(k));
+    CHECK(m["epoch"] == 1);
+    CHECK(std::isfinite(m["loss"].get<double>()));
+    // Pictures decode.
+    for (const auto& e : fs::directory_iterator(run))
+      if (e.path().extension() == ".png") CHECK(read_png(e.path().string()).width > 0);
+
+    // eval: exactly one JSON object on one line.
+    Result e = anneal_cmd({"eval", run});
+    REQUIRE(e.code == 0);
+    REQUIRE(lines(e.out) == 1);
+    json r = json::parse(e.out);
+    auto it = r.begin();
+    CHECK(it.key() == "metric");
+    CHECK((++it).key() == "value");
+    CHECK((++it).key() == "n");
+    CHECK(r["n"].get<std::int64_t>() > 0);
+    CHECK(r["split"] == "test");
+
+    // sample where the kind can; else exit 2 saying so, writing nothing.
+    const std::string png = tmp / "samples.png";
+    Result s = anneal_cmd({"sample", run, "--n", "16", "--out", png});
+    if (s.code == 0) {
+      CHECK(read_png(png).width > 0);
+    } else {
+      CHECK(s.code == 2);
+      CHECK(contains(s.err, "cannot sample"));
+      CHECK(lines(s.err) == 1);
+      CHECK(!fs::exists(png));
+    }
+
+    // inspect, and the Graphviz form.
+    Result i = anneal_cmd({"inspect", run});
+    CHECK(i.code == 0);
+    CHECK(contains(i.out, "parameters:"));
+    Result d = anneal_cmd({"inspect", run + "/graph.json", "--dot"});
+    CHECK(d.code == 0);
+    CHECK(d.out.rfind("digraph", 0) == 0);
+
+    // The saved graph reloads, saves back byte-identically and, with the
+    // checkpoint, gives what eval printed.
+    const std::string text = slurp(run + "/graph.json");
+    std::unique_ptr<Graph> g = graph_from_json(text);
+    CHECK(graph_to_json(*g) == text);
+    Session session(*g, {.seed = cfg["train"]["seed"].get<std::uint64_t>()});
+    load_checkpoint(session, run + "/weights.safetensors");
+    if (r["metric"] == "accuracy" && cfg["data"].value("name", "") == "fashion-mnist") {
+      Dataset test = scale(fashion_mnist("test"), static_cast<float>(cfg["data"]["scale"].get<double>()));
+      CHECK(classification_accuracy(session, g->find("x"), g->output("logits"), test) ==
+            doctest::Approx(r["value"].get<double>()).epsilon(1e-12));
+    }
+  }
+}
+
+TEST_CASE("cli: the mlp run directory, eval options and PNG filters") {
+  Fixture fx;
+  const std::string run = fx.dir / "run";
+  REQUIRE(anneal_cmd({"train", fx.write_config(fx.mlp_config()), "--out", run}).code == 0);
+  json m;
+  std::istringstream metrics(slurp(run + "/metrics.jsonl"));
+  int n = 0;
+  for (std::string line; std::getline(metrics, line); ++n) m = json::parse(line);
+  CHECK(n == 2);
+  CHECK(m["epoch"] == 2);
+  CHECK(m["step"] == 24);  // 240 training examples in batches of 20, twice
+  CHECK(m.contains("valid_accuracy"));
+  CHECK(m.contains("adam.lr"));
+  Image filters = read_png(run + "/filters.png");
+  CHECK(filters.width == 4 * 9 + 1);  // 16 tiles of 8x8 in a 4x4 grid, 1-pixel padding
+  CHECK(filters.height == 4 * 9 + 1);
+
+  Result e = anneal_cmd({"eval", run, "--metric", "loss", "--split", "valid"});
+  REQUIRE(e.code == 0);
+  json r = json::parse(e.out);
+  CHECK(r["metric"] == "loss");
+  CHECK(r["n"] == 60);
+  CHECK(r["split"] == "valid");
+  r = json::parse(anneal_cmd({"eval", run, "--split", "train", "--limit", "50"}).out);
+  CHECK(r["metric"] == "accuracy");
+  CHECK(r["n"] == 50);
+  r = json::parse(anneal_cmd({"eval", run}).out);
+  CHECK(r["n"] == 90);
+  CHECK(r["value"].get<double>() > 0.9);  // the bands are easy to tell apart
+
+  // Bad eval/sample usage: exit 2, one line, nothing on stdout.
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"eval", run, "--metric", "perplexity"},
+           {"eval", run, "--split", "holdout"},
+           {"eval", run, "--gibbs-steps", "5"},
+           {"eval", fx.dir / "no-such-run"},
+           {"sample", run, "--n", "4", "--out", fx.dir / "s.png"},
+           {"sample", run, "--n", "0", "--out", fx.dir / "s.png"},
+           {"inspect", fx.dir / "missing.json"},
+       }) {
+    Result b = anneal_cmd(args);
+    std::string command;
+    for (const auto& a : args) command += " " + a;
+    CAPTURE(command);
+    CAPTURE(b.err);
+    CHECK(b.code == 2);
+    CHECK(lines(b.err) == 1);
+    CHECK(b.out.empty());
+  }
+}
+
+TEST_CASE("cli: stop and resume is bit-identical to an uninterrupted run") {
+  Fixture fx;
+  json noisy = fx.mlp_config();
+  noisy["model"] = {{"graph", save_noisy_classifier(fx.dir / "noisy.json")}};
+  for (const json& config : {fx.mlp_config(), noisy}) {
+    const std::string cfg = fx.write_config(config);
+    CAPTURE(config["model"].dump());
+    const std::string straight = fx.dir / "straight", resumed = fx.dir / "resumed";
+    fs::remove_all(straight);
+    fs::remove_all(resumed);
+    REQUIRE(anneal_cmd({"train", cfg, "--out", straight}).code == 0);
+    REQUIRE(anneal_cmd({"train", cfg, "--out", resumed, "--epochs", "1"}).code == 0);
+    CHECK(checkpoint_of(resumed).extra.at("epoch") == "1");
+    CHECK(slurp(straight + "/weights.safetensors") != slurp(resumed + "/weights.safetensors"));
+    REQUIRE(anneal_cmd({"train", cfg, "--out", resumed, "--resume", "--epochs", "2"}).code == 0);
+    CHECK(slurp(straight + "/weights.safetensors") == slurp(resumed + "/weights.safetensors"));
+    // The metrics agree too (apart from the times).
+    auto losses = [](const std::string& dir) {
+      std::vector<double> v;
+      std::istringstream in(slurp(dir + "/metrics.jsonl"));
+      for (std::string line; std::getline(in, line);) v.push_back(json::parse(line)["loss"].get<double>());
+      return v;
+    };
+    CHECK(losses(straight) == losses(resumed));
+    CHECK(json::parse(slurp(resumed + "/config.json"))["train"]["epochs"] == 2);
+  }
+}
+
+TEST_CASE("cli: a run killed or interrupted at random moments resumes to the same bytes") {
+  Fixture fx;
+  json c = fx.mlp_config();
+  c["train"]["batch_size"] = 4;  // more steps, so signals land inside epochs too
+  const std::string cfg = fx.write_config(c);
+  const std::string straight = fx.dir / "straight";
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(anneal_cmd({"train", cfg, "--out", straight}).code == 0);
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string expected = slurp(straight + "/weights.safetensors");
+
+  std::mt19937 rng(12345);
+  int interrupted = 0, killed = 0;
+  for (int trial = 0; trial < 8; ++trial) {
+    CAPTURE(trial);
+    const std::string run = fx.dir / ("run" + std::to_string(trial));
+    const std::string o = fx.dir / "o", e = fx.dir / "e";
+    pid_t pid = spawn({"train", cfg, "--out", run}, o, e);
+    // Trials 0 and 1 stop the first epoch for sure (training starts right
+    // after the initial checkpoint appears); the rest stop anywhere.
+    const int sig = trial == 0 ? SIGINT : trial == 1 ? SIGTERM : trial % 2 == 0 ? SIGINT : SIGKILL;
+    if (trial < 2) {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (!fs::exists(run + "/weights.safetensors") && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } else {
+      std::this_thread::sleep_for(
+          std::chrono::duration<double>(total * std::uniform_real_distribution<double>(0.05, 0.95)(rng)));
+    }
+    ::kill(pid, sig);
+    Result r = finish(pid, o, e);
+    CAPTURE(r.err);
+    if (trial < 2) {
+      CHECK(r.code == 128 + sig);  // stopped at a step boundary with a checkpoint
+      CHECK(contains(r.err, "--resume"));
+      CHECK(checkpoint_of(run).extra.at("batch") != "0");
+    }
+    if (r.code == 128 + sig) ++interrupted;
+    if (r.code == -SIGKILL || r.code == -SIGINT) ++killed;
+    // Whatever state it was left in, --resume finishes the same run.
+    Result again = anneal_cmd({"train", cfg, "--out", run, "--resume"});
+    CAPTURE(again.err);
+    REQUIRE(again.code == 0);
+    CHECK(slurp(run + "/weights.safetensors") == expected);
+    for (const auto& entry : fs::directory_iterator(run))
+      CHECK(!contains(entry.path().filename().string(), ".tmp."));
+  }
+  MESSAGE(interrupted << " runs stopped by SIGINT/SIGTERM with a checkpoint and " << killed
+                      << " killed outright resumed identically");
+}
+
+TEST_CASE("cli: resuming a finished run does nothing; a non-empty directory needs --resume") {
+  Fixture fx;
+  const std::string cfg = fx.write_config(fx.mlp_config());
+  const std::string run = fx.dir / "run";
+  REQUIRE(anneal_cmd({"train", cfg, "--out", run}).code == 0);
+  const auto before = snapshot(run);
+  Result r = anneal_cmd({"train", cfg, "--out", run, "--resume"});
+  CHECK(r.code == 0);
+  CHECK(contains(r.err, "nothing to do"));
+  CHECK(snapshot(run) == before);
+
+  // Without --resume: exit 2, one line naming the directory, nothing touched.
+  Result again = anneal_cmd({"train", cfg, "--out", run});
+  CHECK(again.code == 2);
+  CHECK(lines(again.err) == 1);
+  CHECK(contains(again.err, run));
+  CHECK(snapshot(run) == before);
+  const std::string other = fx.dir / "other";
+  fs::create_directories(other);
+  write_text(other + "/notes.txt", "mine");
+  Result foreign = anneal_cmd({"train", cfg, "--out", other});
+  CHECK(foreign.code == 2);
+  CHECK(snapshot(other) == std::map<std::string, std::string>{{"notes.txt", "mine"}});
+  // --resume in a directory that is not a run: exit 2, untouched.
+  Result not_run = anneal_cmd({"train", cfg, "--out", other, "--resume"});
+  CHECK(not_run.code == 2);
+  CHECK(contains(not_run.err, "config.json"));
+  CHECK(snapshot(other) == std::map<std::string, std::string>{{"notes.txt", "mine"}});
+  // A resumed run keeps its config, seed and data.
+  json changed = fx.mlp_config();
+  changed["train"]["batch_size"] = 30;
+  Result diff = anneal_cmd({"train", fx.write_config(changed, "changed.json"), "--out", run, "--resume", "--epochs", "3"});
+  CHECK(diff.code == 2);
+  CHECK(contains(diff.err, "train.batch_size"));
+  CHECK(anneal_cmd({"train", cfg, "--out", run, "--resume", "--seed", "8", "--epochs", "3"}).code == 2);
+  CHECK(snapshot(run) == before);
+  // Stale temporary files of killed writes go when a run resumes.
+  write_text(run + "/weights.safetensors.tmp.999999.0", "partial");
+  REQUIRE(anneal_cmd({"train", cfg, "--out", run, "--resume", "--epochs", "3"}).code == 0);
+  CHECK(!fs::exists(run + "/weights.safetensors.tmp.999999.0"));
+  CHECK(checkpoint_of(run).extra.at("epoch") == "3");
+}
+
+TEST_CASE("cli: bad configs, graphs, data and flags exit 2 with one line naming the file and JSON path") {
+  Fixture fx;
+  const std::string garbage = fx.dir / "garbage.idx";
+  write_text(garbage, "this is not an IDX file");
+  const std::string short_labels = fx.dir / "short-labels.idx";
+  write_idx(short_labels, {299}, std::vector<std::uint8_t>(299, 0));
+  const std::string bad_graph = fx.dir / "bad-graph.json";
+  write_text(bad_graph, "{\"format\": \"anneal.graph\", \"version\": 1, \"nodes\": 3}");
+
+  struct Case {
+    std::string name;
+    std::function<void(json&)> edit;
+    std::vector<std::string> expect;  // substrings of the message
+  };
+  const std::vector<Case> cases = {
+      {"unknown top-level key", [](json& c) { c["modle"] = 1; }, {"modle", "unknown key"}},
+      {"unknown nested key", [](json& c) { c["train"]["optimizers"][0]["lrr"] = 0.1; },
+       {"train.optimizers[0].lrr", "unknown key"}},
+      {"unknown data key", [](json& c) { c["data"]["validaton"] = 0.1; }, {"data.validaton"}},
+      {"wrong type", [](json& c) { c["train"]["epochs"] = "ten"; }, {"train.epochs", "integer"}},
+      {"wrong type in a list", [](json& c) { c["model"]["hidden"] = {16, "wide"}; }, {"model.hidden[1]"}},
+      {"out of range", [](json& c) { c["data"]["validation"] = 1.5; }, {"data.validation"}},
+      {"missing section", [](json& c) { c.erase("train"); }, {"train", "required"}},
+      {"unknown kind", [](json& c) { c["model"]["kind"] = "transformer"; }, {"model.kind", "mlp"}},
+      {"kind and graph", [](json& c) { c["model"]["graph"] = "g.json"; }, {"model"}},
+      {"missing file", [](json& c) { c["data"]["train_images"] = "nope.idx"; }, {"data.train_images", "nope.idx"}},
+      {"bad IDX", [&](json& c) { c["data"]["train_images"] = garbage; }, {"data.train_images", garbage}},
+      {"label count", [&](json& c) { c["data"]["train_labels"] = short_labels; },
+       {"data.train_labels", short_labels}},
+      {"bad graph", [&](json& c) { c["model"] = {{"graph", bad_graph}}; }, {"model.graph", bad_graph}},
+      {"unknown optimizer kind", [](json& c) { c["train"]["optimizers"][0]["kind"] = "lbfgs"; },
+       {"train.optimizers[0].kind"}},
+      {"unknown schedule kind", [](json& c) { c["train"]["optimizers"][0]["schedules"]["lr"]["kind"] = "warm"; },
+       {"train.optimizers[0].schedules.lr.kind"}},
+      {"nothing to schedule", [](json& c) { c["train"]["optimizers"][0]["schedules"]["weight_decay"] = {{"kind", "cosine"}}; },
+       {"train.optimizers[0].schedules.weight_decay"}},
+      {"overlapping groups",
+       [](json& c) { c["train"]["optimizers"].push_back({{"kind", "sgd"}, {"params", "fc1."}}); },
+       {"train.optimizers[1].params", "fc1.W"}},
+      {"empty group", [](json& c) { c["train"]["optimizers"][0]["params"] = "decoder."; },
+       {"train.optimizers[0].params", "no parameter"}},
+      {"unknown metric", [](json& c) { c["eval"] = {{"metric", "bleu"}}; }, {"eval.metric", "bleu"}},
+      {"too few classes", [](json& c) { c["model"]["classes"] = 2; }, {"model.classes"}},
+  };
+  for (const Case& k : cases) {
+    CAPTURE(k.name);
+    json c = fx.mlp_config();
+    k.edit(c);
+    const std::string cfg = fx.write_config(c, "bad.json");
+    const std::string run = fx.dir / "never";
+    Result r = anneal_cmd({"train", cfg, "--out", run});
+    CHECK(r.code == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(contains(r.err, cfg));
+    for (const auto& s : k.expect) CHECK_MESSAGE(contains(r.err, s), "expected '" << s << "' in: " << r.err);
+    CHECK(!fs::exists(run));
+  }
+
+  // Not JSON, a duplicate key, a missing config file.
+  const std::string cfg = fx.dir / "raw.json";
+  write_text(cfg, "{\"model\": {\"kind\": \"mlp\",}}");
+  Result r = anneal_cmd({"train", cfg, "--out", fx.dir / "never"});
+  CHECK(r.code == 2);
+  CHECK(contains(r.err, cfg + ": byte"));
+  write_text(cfg, "{\"model\": {\"kind\": \"mlp\"}, \"train\": {\"epochs\": 1, \"epochs\": 2}}");
+  r = anneal_cmd({"train", cfg, "--out", fx.dir / "never"});
+  CHECK(r.code == 2);
+  CHECK(contains(r.err, "train.epochs: duplicate key"));
+  r = anneal_cmd({"train", fx.dir / "absent.json", "--out", fx.dir / "never"});
+  CHECK(r.code == 2);
+  CHECK(contains(r.err, "absent.json"));
+
+  // Unknown flags and commands, missing and malformed arguments.
+  const std::string good = fx.write_config(fx.mlp_config());
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"train", good, "--out", fx.dir / "never", "--bogus"},
+           {"train", "--config", good, "--out", fx.dir / "never"},
+           {"train", good},
+           {"train", good, "--out", fx.dir / "never", "--epochs", "many"},
+           {"train", good, "--out", fx.dir / "never", "--epochs", "0"},
+           {"frobnicate"},
+           {},
+       }) {
+    Result u = anneal_cmd(args);
+    std::string command;
+    for (const auto& a : args) command += " " + a;
+    CAPTURE(command);
+    CAPTURE(u.err);
+    CHECK(u.code == 2);
+    CHECK(lines(u.err) == 1);
+    CHECK(!fs::exists(fx.dir / "never"));
+  }
+  CHECK(contains(anneal_cmd({"train", good, "--out", fx.dir / "never", "--bogus"}).err, "--bogus"));
+  CHECK(anneal_cmd({"--help"}).code == 0);
+}
+
+TEST_CASE("cli: NaN in training exits 1 naming the node and keeps the last good checkpoint") {
+  Fixture fx;
+  // SGD whose learning rate jumps by 1e12 after the first epoch.
+  json c = fx.mlp_config();
+  c["train"]["optimizers"] = json::array(
+      {{{"kind", "sgd"}, {"lr", 0.05}, {"schedules", {{"lr", {{"kind", "step"}, {"factor", 1e12}, {"every", 1}}}}}}});
+  const std::string cfg = fx.write_config(c);
+  const std::string run = fx.dir / "run", one = fx.dir / "one";
+  Result r = anneal_cmd({"train", cfg, "--out", run, "--epochs", "3"});
+  CHECK(r.code == 1);
+  CHECK(lines(r.err) == 2);  // epoch 1's line, then the error
+  CHECK(contains(r.err, "non-finite"));
+  CHECK(contains(r.err, "node '"));
+  CHECK(contains(r.err, "epoch 2"));
+  CHECK(checkpoint_of(run).extra.at("epoch") == "1");
+  REQUIRE(anneal_cmd({"train", cfg, "--out", one, "--epochs", "1"}).code == 0);
+  CHECK(slurp(run + "/weights.safetensors") == slurp(one + "/weights.safetensors"));
+  // The failed run is still a valid run directory.
+  CHECK(anneal_cmd({"eval", run}).code == 0);
+}
+
+TEST_CASE("cli: model.graph trains a saved graph, with the optimizers it records or the config's") {
+  Fixture fx;
+  // A graph without optimizers: the config's are added.
+  json c = fx.mlp_config();
+  c["model"] = {{"graph", save_noisy_classifier(fx.dir / "noisy.json")}};
+  c["train"]["optimizers"] = json::array({{{"kind", "sgd"}, {"lr", 0.1}, {"momentum", 0.9}, {"select", "weights"}},
+                                          {{"name", "bias"}, {"kind", "adam"}, {"select", "biases"}}});
+  const std::string first = fx.dir / "first";
+  REQUIRE(anneal_cmd({"train", fx.write_config(c), "--out", first}).code == 0);
+  json r = json::parse(anneal_cmd({"eval", first}).out);
+  CHECK(r["metric"] == "accuracy");  // the graph has logits and labels
+  // The run stands on its own: its graph.json, not the file it came from.
+  fs::remove(fx.dir / "noisy.json");
+  CHECK(anneal_cmd({"eval", first}).out == json::parse(anneal_cmd({"eval", first}).out).dump() + "\n");
+  CHECK(anneal_cmd({"inspect", first}).code == 0);
+
+  // Its graph.json records both optimizers: train it again from the file,
+  // scheduling a recorded optimizer's learning rate by name.
+  json again = fx.mlp_config();
+  again["model"] = {{"graph", first + "/graph.json"}};
+  again["train"]["optimizers"] = json::array({{{"name", "sgd"}, {"schedules", {{"lr", {{"kind", "linear"}, {"to", 0.0}}}}}}});
+  const std::string second = fx.dir / "second";
+  REQUIRE(anneal_cmd({"train", fx.write_config(again, "again.json"), "--out", second, "--epochs", "1"}).code == 0);
+  json resolved = json::parse(slurp(second + "/config.json"));
+  CHECK(resolved["train"]["optimizers"].size() == 2);
+  CHECK(resolved["train"]["optimizers"][0]["schedules"]["lr"]["from"] == 0.1);  // the recorded value
+  CHECK(json::parse(anneal_cmd({"eval", second, "--metric", "loss"}).out)["metric"] == "loss");
+
+  // Entries must name recorded optimizers and may not regroup parameters.
+  again["train"]["optimizers"] = json::array({{{"name", "rmsprop"}}});
+  Result bad = anneal_cmd({"train", fx.write_config(again, "again.json"), "--out", fx.dir / "never"});
+  CHECK(bad.code == 2);
+  CHECK(contains(bad.err, "train.optimizers[0].name"));
+  again["train"]["optimizers"] = json::array({{{"name", "sgd"}, {"params", "enc."}}});
+  bad = anneal_cmd({"train", fx.write_config(again, "again.json"), "--out", fx.dir / "never"});
+  CHECK(bad.code == 2);
+  CHECK(contains(bad.err, "train.optimizers[0].params"));
+}
