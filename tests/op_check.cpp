@@ -6,6 +6,16 @@
 
 namespace anneal::test {
 
+double rel_l2(const Tensor& a, const Tensor& b) {
+  double num = 0, den = 0;
+  for (std::int64_t i = 0; i < a.numel(); ++i) {
+    double d = a.at(i) - b.at(i);
+    num += d * d;
+    den += b.at(i) * b.at(i);
+  }
+  return std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
+}
+
 std::vector<OpCase>& registered_cases() {
   static std::vector<OpCase> cases;
   return cases;
@@ -66,15 +76,6 @@ void set_inputs(Session& s, const Built& b, const std::vector<Tensor>& vals) {
   for (std::size_t i = 0; i < vals.size(); ++i) s.set(b.inputs[i].name(), vals[i]);
 }
 
-double rel_l2(const Tensor& a, const Tensor& b) {
-  double num = 0, den = 0;
-  for (std::int64_t i = 0; i < a.numel(); ++i) {
-    double d = a.at(i) - b.at(i);
-    num += d * d;
-    den += b.at(i) * b.at(i);
-  }
-  return std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
-}
 
 Tensor eval(Session& s, Value v) {
   s.set_step(0);  // the same random stream on every evaluation

@@ -37,6 +37,8 @@ struct OpCase {
 };
 
 std::vector<OpCase>& registered_cases();
+// ||a - b|| / ||b||: how the fast kernels are compared with the reference.
+double rel_l2(const Tensor& a, const Tensor& b);
 bool register_cases(std::vector<OpCase> cases);
 
 void check_fast_matches_reference(const OpCase& c);

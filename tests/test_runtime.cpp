@@ -8,21 +8,14 @@
 #include <thread>
 
 #include "tests/model_graphs.hpp"
+#include "tests/op_check.hpp"
 
 using namespace anneal;
 using namespace anneal::test;
+using anneal::test::rel_l2;
 
 namespace {
 
-double rel_l2(const Tensor& a, const Tensor& b) {
-  double num = 0, den = 0;
-  for (std::int64_t i = 0; i < a.numel(); ++i) {
-    double d = a.at(i) - b.at(i);
-    num += d * d;
-    den += b.at(i) * b.at(i);
-  }
-  return std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
-}
 
 struct ThreadsGuard {
   int saved = num_threads();
