@@ -105,7 +105,7 @@ struct Mlp {
 
 }  // namespace
 
-TEST_CASE("safetensors: tensors and metadata round-trip, the layout follows the spec") {
+TEST_CASE("safetensors: tensors and metadata round-trip - the layout follows the spec") {
   TempDir dir;
   std::map<std::string, Tensor> ts{
       {"w", Tensor::from({1.5, -2.25, 3, 4, 5, 6}, {2, 3})},
@@ -138,7 +138,7 @@ TEST_CASE("safetensors: tensors and metadata round-trip, the layout follows the 
   CHECK(h.entries.front().dtype == "F64");     // widest first
 }
 
-TEST_CASE("checkpoint: save, load into a fresh session, every tensor and the step bitwise equal") {
+TEST_CASE("checkpoint: save - load into a fresh session - every tensor and the step bitwise equal") {
   TempDir dir;
   const std::string path = dir / kCheckpointFile;
   Mlp a;
@@ -179,7 +179,7 @@ TEST_CASE("checkpoint: save, load into a fresh session, every tensor and the ste
   CHECK(only.extra.at("batch") == "17");
 }
 
-TEST_CASE("checkpoint: an untouched session saves every parameter and state, f64 sessions save F64") {
+TEST_CASE("checkpoint: an untouched session saves every parameter and state - f64 sessions save F64") {
   Mlp a;
   Session fresh(a.g, {.seed = 3});
   CHECK(fresh.persistent_names().empty());
@@ -433,7 +433,7 @@ TEST_CASE("safetensors: every truncation and 2000 seeded byte mutants load or fa
                    << " rejected with InvalidInput");
 }
 
-TEST_CASE("checkpoint: mismatches with the graph are InvalidInput naming the tensor, the session is unchanged") {
+TEST_CASE("checkpoint: mismatches with the graph are InvalidInput naming the tensor - the session is unchanged") {
   TempDir dir;
   Mlp a;
   Session sa(a.g, {.seed = 4});

@@ -229,7 +229,7 @@ TEST_CASE("dataset: fashion_mnist falls back to unzipped files") {
   CHECK(d.y.to_vector() == std::vector<double>{4, 5});
 }
 
-TEST_CASE("dataset: scale, binarize and standardize") {
+TEST_CASE("dataset: scale - binarize and standardize") {
   Dataset d;
   d.x = Tensor::from({0, 51, 255, 255, 102, 255}, {2, 3});
   Dataset s = scale(d, 1.0f / 255);
@@ -280,7 +280,7 @@ TEST_CASE("dataset: stochastic binarization is Bernoulli(p) and reproducible") {
   CHECK(contains(invalid_input_message([&] { binarize_stochastic(bad, 1); }), "outside [0, 1]"));
 }
 
-TEST_CASE("dataset: take, subset and the validation split") {
+TEST_CASE("dataset: take - subset and the validation split") {
   Dataset d = small_dataset(10, 2);
   Dataset t = take(d, 3);
   CHECK(t.size() == 3);
@@ -353,7 +353,7 @@ TEST_CASE("batch: an epoch is a seeded permutation") {
   CHECK(small == std::vector<std::int64_t>{0, 3, 4, 5, 7, 2, 6, 1});
 }
 
-TEST_CASE("batch: drop_last, no shuffle and bad sizes") {
+TEST_CASE("batch: drop_last - no shuffle and bad sizes") {
   Dataset d = small_dataset(25, 1);
   CHECK(num_batches(25, 10, false) == 3);
   CHECK(num_batches(25, 10, true) == 2);

@@ -624,7 +624,7 @@ TEST_CASE("graph json: save -> load -> save is byte-identical and the reloaded g
   }
 }
 
-TEST_CASE("graph json: doubles round-trip exactly, including awkward ones") {
+TEST_CASE("graph json: doubles round-trip exactly - including awkward ones") {
   std::mt19937_64 rng(99);
   std::vector<double> v = {0.1, 0.2, 0.30000000000000004, 1e-8, 1e-7, 2.5e-7, 1e21, 1e22, 1e300, -1e-300, 5e-324,
                            2.2250738585072014e-308, 1.7976931348623157e308, -0.0, 123456789012345678.0, 1.0 / 3};
@@ -810,7 +810,7 @@ TEST_CASE("graph json: each defect names its JSON path and what was expected") {
   CHECK(graph_to_json(*defaults) == canonical);
 }
 
-TEST_CASE("graph json: huge dimensions from an op are refused, never allocated") {
+TEST_CASE("graph json: huge dimensions from an op are refused - never allocated") {
   Graph g("g");
   Value labels = g.input("labels", {Dim::batch()}, DType::i32);
   one_hot(labels, 3);

@@ -21,7 +21,7 @@ std::string message_of(const std::function<void()>& f) {
 }
 }  // namespace
 
-TEST_CASE("graph: shape errors name the node, the op and the shapes") {
+TEST_CASE("graph: shape errors name the node - the op and the shapes") {
   Graph g;
   Value x = g.input("x", {Dim::batch(), 784});
   Value W = g.param("enc.W", {500, 400}, Init::glorot_uniform());
@@ -53,7 +53,7 @@ TEST_CASE("graph: printable form and verifier") {
   CHECK_THROWS_AS(g.output("z"), InvalidInput);
 }
 
-TEST_CASE("session: one graph serves every batch size, the last partial batch included") {
+TEST_CASE("session: one graph serves every batch size - the last partial batch included") {
   Graph g;
   Value x = g.input("x", {Dim::batch(), 2});
   Value y = x * 2.0 + 1.0;
@@ -91,7 +91,7 @@ TEST_CASE("session: assign commits after the step and every read sees the old va
   CHECK(s.step() == 1);
 }
 
-TEST_CASE("session: the NaN check names the first node that produced it, and state is untouched") {
+TEST_CASE("session: the NaN check names the first node that produced it - and state is untouched") {
   Graph g;
   Value x = g.input("x", {Dim::batch(), 2});
   Value w = g.param("w", {2}, Init::constant(1.0));

@@ -133,7 +133,7 @@ ANNEAL_OP_CASES("ops: losses", {
            .second_order = true},
 });
 
-TEST_CASE("mean over a symbolic batch: one graph, batch 3 then batch 5") {
+TEST_CASE("mean over a symbolic batch: one graph - batch 3 then batch 5") {
   Graph g("batch");
   Value x = g.input("x", {Dim::batch(), 4});
   Value w = g.param("w", {4}, Init::constant(1.0));
@@ -203,7 +203,7 @@ TEST_CASE("bce_with_logits and softmax stay finite for logits of +-100") {
   CHECK(out[2].at(1) == doctest::Approx(0.0));
 }
 
-TEST_CASE("reductions are bitwise identical for 1, 2 and 3 threads") {
+TEST_CASE("reductions are bitwise identical for 1 - 2 and 3 threads") {
   const std::int64_t rows = 1024, cols = 1031;  // > 1M elements, odd widths
   Graph g("det");
   Value x = g.input("x", {rows, cols});
@@ -309,7 +309,7 @@ TEST_CASE("bad shapes throw InvalidInput naming the node and op") {
   CHECK_THROWS_AS(cross_entropy(x, b), InvalidInput);
 }
 
-TEST_CASE("one_hot rejects an out-of-range index at run time, naming the node") {
+TEST_CASE("one_hot rejects an out-of-range index at run time - naming the node") {
   Graph g("labels");
   Value y = g.input("y", {Dim::batch()}, DType::i32);
   Value h = one_hot(y, 3);

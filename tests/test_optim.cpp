@@ -28,7 +28,7 @@ std::vector<double> run_steps(Quadratic& q, Optimizer opt, int steps) {
 
 }  // namespace
 
-TEST_CASE("optim: SGD with momentum, Nesterov and weight decay follows PyTorch's update") {
+TEST_CASE("optim: SGD with momentum - Nesterov and weight decay follows PyTorch's update") {
   for (bool nesterov : {false, true}) {
     Quadratic q;
     SgdOptions o{.lr = 0.1, .momentum = 0.9, .nesterov = nesterov, .weight_decay = 0.01};

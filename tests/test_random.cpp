@@ -44,7 +44,7 @@ TEST_CASE("philox: Philox4x32-10 matches Random123's known-answer vectors") {
   static_assert(philox4x32_10({0, 0, 0, 0}, {0, 0})[0] == 0x6627e8d5u);
 }
 
-TEST_CASE("philox: RandomStream layout (block counter, node, step, 64-bit seed as key)") {
+TEST_CASE("philox: RandomStream layout (block counter - node - step - 64-bit seed as key)") {
   RandomStream s{0x0123456789abcdefull, 17, 42};
   std::uint64_t b = 0x100000003ull;  // needs the high counter word
   CHECK(s.block(b) == philox4x32_10({3u, 1u, 17u, 42u}, {0x89abcdefu, 0x01234567u}));
@@ -81,7 +81,7 @@ TEST_CASE("random: kernels follow the stream definition of their node and step")
   }
 }
 
-TEST_CASE("random: uniform(lo, hi) has the right range, mean and variance") {
+TEST_CASE("random: uniform(lo - hi) has the right range - mean and variance") {
   const std::int64_t n = 1 << 20;
   const double lo = -2.0, hi = 3.0, w = hi - lo;
   Graph g;
@@ -104,7 +104,7 @@ TEST_CASE("random: uniform(lo, hi) has the right range, mean and variance") {
   for (double c : bins) CHECK(std::abs(c / n - 0.1) < kSigmas * std::sqrt(0.1 * 0.9 / n));
 }
 
-TEST_CASE("random: randn is standard normal (moments and mass within 1, 2 sigma)") {
+TEST_CASE("random: randn is standard normal (moments and mass within 1 - 2 sigma)") {
   const std::int64_t n = 1 << 20;
   Graph g;
   Value z = randn(g, {1024, n / 1024});
@@ -215,7 +215,7 @@ TEST_CASE("random: masking_noise keeps each element with probability 1 - p") {
   CHECK_THROWS_AS(masking_noise(x, 1.5), InvalidInput);
 }
 
-TEST_CASE("random: the reparameterized normal's gradient is (1, eps)") {
+TEST_CASE("random: the reparameterized normal's gradient is (1 - eps)") {
   // loss = sum(mu + sigma * eps): d/dmu = 1 and d/dsigma = eps, summed over
   // the rows sigma broadcasts along; eps is recovered from the sample.
   const std::int64_t rows = 4, cols = 250;
@@ -252,7 +252,7 @@ TEST_CASE("random: the reparameterized normal's gradient is (1, eps)") {
   }
 }
 
-TEST_CASE("random: gaussian_rsample's gradient is (1, exp(logvar/2) eps / 2)") {
+TEST_CASE("random: gaussian_rsample's gradient is (1 - exp(logvar/2) eps / 2)") {
   Graph g;
   Value mu = g.param("mu", {300}, Init::normal(1.0));
   Value logvar = g.param("logvar", {300}, Init::uniform(-2.0, 1.0));
@@ -268,7 +268,7 @@ TEST_CASE("random: gaussian_rsample's gradient is (1, exp(logvar/2) eps / 2)") {
   }
 }
 
-TEST_CASE("random: samples are bitwise equal on 1, 2 and 3 threads") {
+TEST_CASE("random: samples are bitwise equal on 1 - 2 and 3 threads") {
   ThreadBudgetGuard guard;
   const std::int64_t n = (1 << 20) + 3;  // a partial last block
   const std::int64_t k = 7, rows = 150001;  // 1,050,007 categorical stream elements
@@ -303,7 +303,7 @@ TEST_CASE("random: samples are bitwise equal on 1, 2 and 3 threads") {
   }
 }
 
-TEST_CASE("random: streams are keyed by seed, node and step") {
+TEST_CASE("random: streams are keyed by seed - node and step") {
   Graph g;
   Value a = uniform(g, {64});
   Value b = uniform(g, {64});  // same op and shape, another node

@@ -40,7 +40,7 @@ void check_against_reference(ModelGraph m, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("runtime: the compiled MLP, VAE, RBM CD-1 and GAN match the f64 reference interpreter") {
+TEST_CASE("runtime: the compiled MLP - VAE - RBM CD-1 and GAN match the f64 reference interpreter") {
   check_against_reference(mlp_graph(30, 20, 9), "mlp");
   check_against_reference(vae_graph(30, 20, 4, 9), "vae");
   // Weights of a trained RBM's scale: at N(0, 0.01^2) the bias gradients
@@ -140,7 +140,7 @@ TEST_CASE("runtime: the same seed and thread count give bitwise-identical parame
   CHECK(train(1) == train(1));
 }
 
-TEST_CASE("runtime: CSE, fusion and in-place updates do not change the numbers") {
+TEST_CASE("runtime: CSE - fusion and in-place updates do not change the numbers") {
   ModelGraph m = mlp_graph(40, 30, 16);
   auto run = [&](CompileOptions o) {
     Session s(*m.g, {.seed = 3, .compile = o});
