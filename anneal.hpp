@@ -17,3 +17,4 @@
 #include "data/dataset.hpp"
 #include "data/idx.hpp"
 #include "io/graph_json.hpp"
+#include "io/png.hpp"

@@ -158,7 +158,6 @@ class Run {
                          " training examples");
     ModelRun run{g_, s, c_, c_.eval.batch_size};
     Progress progress(::isatty(STDERR_FILENO) == 1, c_.train.epochs, nb);
-    StopSignals stop;
     std::map<std::string, Tensor> feeds;
     const std::string weights = in_dir(dir_, kCheckpointFile);
 
@@ -395,11 +394,13 @@ int run_train(const TrainArgs& a) {
     throw InvalidInput(a.out + ": not empty; --resume continues the run in it, or choose another --out");
   if (!nonempty) {
     Prepared p = prepare(a);  // everything that can fail on bad input, before creating anything
+    StopSignals stop;         // from here on a signal stops the run at its first step boundary
     fs::create_directories(a.out);
     DirLock lock(a.out);
     if (!fs::is_empty(a.out)) throw InvalidInput(a.out + ": not empty (another run started in it)");
     return fresh(a, p);
   }
+  StopSignals stop;
   DirLock lock(a.out);
   // A run killed while writing its first file leaves only a temporary one.
   const bool had_temp = remove_stale_temp_files(a.out) > 0;

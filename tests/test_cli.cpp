@@ -195,7 +195,7 @@ CheckpointInfo checkpoint_of(const std::string& dir) { return read_checkpoint_in
 
 }  // namespace
 
-TEST_CASE("cli: every example config trains, evaluates, samples where it can, inspects and reloads") {
+TEST_CASE("cli: every example config trains and evaluates and samples where it can and reloads") {
   const fs::path configs = fs::path(ANNEAL_SOURCE_DIR) / "examples" / "configs";
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(configs))
@@ -278,7 +278,7 @@ TEST_CASE("cli: every example config trains, evaluates, samples where it can, in
   }
 }
 
-TEST_CASE("cli: the mlp run directory, eval options and PNG filters") {
+TEST_CASE("cli: the mlp run directory and eval options and PNG filters") {
   Fixture fx;
   const std::string run = fx.dir / "run";
   REQUIRE(anneal_cmd({"train", fx.write_config(fx.mlp_config()), "--out", run}).code == 0);
@@ -375,14 +375,15 @@ TEST_CASE("cli: a run killed or interrupted at random moments resumes to the sam
     const std::string run = fx.dir / ("run" + std::to_string(trial));
     const std::string o = fx.dir / "o", e = fx.dir / "e";
     pid_t pid = spawn({"train", cfg, "--out", run}, o, e);
-    // Trials 0 and 1 stop the first epoch for sure (training starts right
-    // after the initial checkpoint appears); the rest stop anywhere.
+    // Trials 0 and 1 stop the first epoch for sure: the signal handlers are
+    // in place before the initial checkpoint appears and training starts right
+    // after it (an epoch here takes milliseconds, so signal at once). The rest
+    // stop anywhere.
     const int sig = trial == 0 ? SIGINT : trial == 1 ? SIGTERM : trial % 2 == 0 ? SIGINT : SIGKILL;
     if (trial < 2) {
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
       while (!fs::exists(run + "/weights.safetensors") && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
     } else {
       std::this_thread::sleep_for(
           std::chrono::duration<double>(total * std::uniform_real_distribution<double>(0.05, 0.95)(rng)));
@@ -409,7 +410,7 @@ TEST_CASE("cli: a run killed or interrupted at random moments resumes to the sam
                       << " killed outright resumed identically");
 }
 
-TEST_CASE("cli: resuming a finished run does nothing; a non-empty directory needs --resume") {
+TEST_CASE("cli: resuming a finished run does nothing and a non-empty directory needs --resume") {
   Fixture fx;
   const std::string cfg = fx.write_config(fx.mlp_config());
   const std::string run = fx.dir / "run";
@@ -452,7 +453,7 @@ TEST_CASE("cli: resuming a finished run does nothing; a non-empty directory need
   CHECK(checkpoint_of(run).extra.at("epoch") == "3");
 }
 
-TEST_CASE("cli: bad configs, graphs, data and flags exit 2 with one line naming the file and JSON path") {
+TEST_CASE("cli: bad configs and graphs and data and flags exit 2 with one line naming the file and JSON path") {
   Fixture fx;
   const std::string garbage = fx.dir / "garbage.idx";
   write_text(garbage, "this is not an IDX file");
@@ -569,7 +570,7 @@ TEST_CASE("cli: NaN in training exits 1 naming the node and keeps the last good 
   CHECK(anneal_cmd({"eval", run}).code == 0);
 }
 
-TEST_CASE("cli: model.graph trains a saved graph, with the optimizers it records or the config's") {
+TEST_CASE("cli: model.graph trains a saved graph with the optimizers it records or the config's") {
   Fixture fx;
   // A graph without optimizers: the config's are added.
   json c = fx.mlp_config();

@@ -10,7 +10,7 @@
 
 using namespace anneal;
 
-TEST_CASE("png: a grid of tiles round-trips through libpng, byte-identically") {
+TEST_CASE("png: a grid of tiles round-trips through libpng byte-identically") {
   // 5 tiles of 2x3 in 3 columns: 2 rows; 1-pixel padding.
   std::vector<float> tiles(5 * 6);
   for (std::size_t i = 0; i < tiles.size(); ++i) tiles[i] = static_cast<float>(i % 6) / 5.0f;
@@ -32,7 +32,7 @@ TEST_CASE("png: a grid of tiles round-trips through libpng, byte-identically") {
   CHECK(back.pixels == img.pixels);
 }
 
-TEST_CASE("png: scaling modes, RGB, and errors") {
+TEST_CASE("png: scaling modes and RGB and errors") {
   std::vector<float> t = {-2.f, 2.f, 0.f, 0.f, 10.f, 20.f, 10.f, NAN};
   Image per = image_grid(t.data(), 2, 2, 2, {.columns = 2, .padding = 0, .scale = GridScale::per_tile});
   CHECK(per.at(0, 0) == 0);
