@@ -20,7 +20,9 @@ Dataset topic_corpus(const TopicCorpusOptions& o) {
   RandomStream rng{o.seed, kTopicCorpusStreamNode, 0};
   std::uint64_t next = 0;
   auto uniform = [&] { return rng.uniform_at(next++); };
-  auto pick = [&](std::int64_t n) { return std::min<std::int64_t>(n - 1, static_cast<std::int64_t>(uniform() * static_cast<double>(n))); };
+  auto pick = [&](std::int64_t n) {  // uniform in [0, n)
+    return std::min<std::int64_t>(n - 1, static_cast<std::int64_t>(uniform() * static_cast<double>(n)));
+  };
   const std::int64_t block = o.vocabulary / o.topics;
 
   Dataset d;

@@ -108,7 +108,8 @@ std::vector<double> ais_betas(std::int64_t count) {
   if (count < 2) throw InvalidInput("AIS needs at least 2 inverse temperatures, got " + std::to_string(count));
   if (count < 3) return ais_betas_linear(count);
   auto part = [&](double share) { return std::max<std::int64_t>(1, std::llround(static_cast<double>(count) * share)); };
-  const std::int64_t a = part(500.0 / 14500.0), b = std::max<std::int64_t>(1, std::min(part(4000.0 / 14500.0), count - a - 1));
+  const std::int64_t a = part(500.0 / 14500.0);
+  const std::int64_t b = std::max<std::int64_t>(1, std::min(part(4000.0 / 14500.0), count - a - 1));
   std::vector<double> betas;
   linspace(betas, 0.0, 0.5, a, false);
   linspace(betas, 0.5, 0.9, b, false);

@@ -181,18 +181,16 @@ Model build_model(const ModelOptions& o) {
   Rbm r = make_rbm(g, o.name, o.spec);
   m.x = g.input("x", {Dim::batch(), o.spec.visible});
   Value data = m.x, extra;
-  double gen = 1.0;
   if (o.spec.label_classes > 0) {
     m.labels = g.input("labels", {Dim::batch()}, DType::i32);
     data = r.join_labels(m.x, m.labels);
     m.class_logits = r.class_logits(m.x);
     if (o.discriminative_weight != 0)
       extra = o.discriminative_weight * mean(cross_entropy(m.class_logits, m.labels));
-    gen = o.generative_weight;
   } else if (o.discriminative_weight != 0) {
     throw InvalidInput("rbm '" + o.name + "': a discriminative weight needs label units (label_classes > 0)");
   }
-  m.training = make_training(g, r, data, o.cd, o.optim, extra, gen);
+  m.training = make_training(g, r, data, o.cd, o.optim, extra, o.generative_weight);
   g.output("loss", m.training.loss);
   g.output("recon_error", m.training.monitors.recon_error);
   g.output("free_energy", m.training.monitors.free_energy);
@@ -250,7 +248,8 @@ void train(Session& s, const Training& t, Value x, Value labels, const Dataset& 
            const TrainOptions& o, const EpochCallback& report) {
   check_dataset(train_data, "rbm::train");
   if (labels.valid() && (!train_data.labeled() || (validation && !validation->labeled())))
-    throw InvalidInput("rbm::train: rbm '" + t.rbm.name + "' has label units but the training or validation data has no labels");
+    throw InvalidInput("rbm::train: rbm '" + t.rbm.name +
+                       "' has label units but the training or validation data has no labels");
   if (validation) check_dataset(*validation, "rbm::train (validation)");
   if (t.rbm.spec.visible_type == UnitType::replicated_softmax) {
     const float* p = train_data.x.data<float>();

@@ -6,9 +6,10 @@
 // where v_model ends a k-step block Gibbs chain that starts at the data (CD-k,
 // Hinton 2002) or continues persistent chains kept in graph state (PCD,
 // Tieleman 2008). With sampled hidden statistics the free energies become
-// energies at gradient-stopped hidden samples, E(v, h). The optimizers are
-// SGD with momentum in two groups, weights (with weight decay) and biases
-// (without), with scheduled learning rate and momentum.
+// energies at gradient-stopped hidden samples, E(v, h). The optimizers come
+// in two groups, weights (with weight decay) and biases (without): SGD with
+// momentum (the classic recipe, Hinton 2010) or Adam, with scheduled learning
+// rate and momentum.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -115,8 +116,8 @@ struct ModelOptions {
   RbmSpec spec;
   CdOptions cd;
   OptimOptions optim;
-  // Classification RBMs: loss = generative · CD + discriminative · mean
-  // cross-entropy of p(y|x) (the hybrid of Larochelle & Bengio 2008).
+  // loss = generative · CD + discriminative · mean cross-entropy of p(y|x)
+  // (the latter for classification RBMs: the hybrid of Larochelle & Bengio 2008).
   double generative_weight = 1.0;
   double discriminative_weight = 0.0;
 };
