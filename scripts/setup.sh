@@ -18,6 +18,7 @@ packages=(
   libcli11-dev         # the `anneal` command's flags
   python3-numpy        # the independent safetensors reader in the tests
   git                  # provenance (git revision) in a run's config.json
+  clang-14 libclang-rt-14-dev  # the libFuzzer target (tests/fuzz/); the -rt package has the fuzzer runtime
 )
 
 missing=()
