@@ -11,7 +11,7 @@
 #
 # CXX defaults to clang++-14. Environment knobs:
 #   ANNEAL_FUZZ_RUNS  executions of the fuzzing step (default 20000; 0 skips it)
-#   ANNEAL_FUZZ_SEED  its seed (default 1, so a run is repeatable)
+#   ANNEAL_FUZZ_SEED  its seed (default 1)
 #   JOBS              parallel compile jobs (default: all cores)
 # See docs/fuzzing.md.
 set -euo pipefail
@@ -38,15 +38,18 @@ die() {
 cxx="$(command -v "$cxx_name" || true)"
 [[ -n "$cxx" ]] || die "'$cxx_name' not found. The fuzz target needs clang and its fuzzer runtime" \
   "(Debian 12: clang-14 libclang-rt-14-dev); run scripts/setup.sh."
-"$cxx" --version | grep -q clang || die "'$cxx' is not clang; libFuzzer needs clang."
+[[ "$("$cxx" --version)" == *clang* ]] || die "'$cxx' is not clang; libFuzzer needs clang."
 runtime_dir="$("$cxx" -print-runtime-dir)"
 [[ -f "$runtime_dir/libclang_rt.fuzzer-$(uname -m).a" ]] ||
   die "no libFuzzer runtime in $runtime_dir (Debian 12: libclang-rt-14-dev); run scripts/setup.sh."
 
 # --- configure: a clang build directory that owes nothing to the caller's build --
-# A cache made by another compiler or for another source tree is thrown away
-# rather than reconfigured (CMake cannot switch compilers in place).
+# A fuzz build made by another compiler or for another source tree is thrown
+# away rather than reconfigured (CMake cannot switch compilers in place); any
+# other build directory is left alone.
 if [[ -f "$build/CMakeCache.txt" ]]; then
+  grep -q '^ANNEAL_FUZZ:BOOL=ON$' "$build/CMakeCache.txt" ||
+    die "$build is a build directory without ANNEAL_FUZZ=ON; give the fuzz build a directory of its own."
   cached_cxx="$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")"
   cached_src="$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt")"
   if [[ "$cached_cxx" != "$cxx" || "$cached_src" != "$src" ]]; then
@@ -102,8 +105,9 @@ if [[ "$runs" -gt 0 ]]; then
       -seed="$seed" -runs="$runs" -max_total_time=300 -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="$build/" >"$build/fuzz.log" 2>&1; then
     tail -n 60 "$build/fuzz.log" >&2
+    found=("$build"/crash-* "$build"/leak-* "$build"/timeout-* "$build"/oom-*)
     die "fuzzing (seed $seed, $runs runs) found an input that fails; it is saved as" \
-      "$(ls "$build"/{crash,leak,timeout,oom}-* 2>/dev/null | tr '\n' ' ')(see docs/fuzzing.md)"
+      "${found[*]:-(nothing saved)} (see docs/fuzzing.md)"
   fi
   echo "fuzz: $(grep -E '^Done [0-9]+ runs' "$build/fuzz.log"), seed $seed, nothing found;" \
     "$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$build/fuzz.log" | tail -n 1) ($((SECONDS - t3)) s)"
