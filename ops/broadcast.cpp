@@ -1,5 +1,7 @@
 // broadcast_like and sum_to_like: the pair of adjoint ops that every
 // broadcasting gradient is written with.
+#include <algorithm>
+
 #include "graph/shape_rules.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/families.hpp"
@@ -25,15 +27,43 @@ TypeInfo sum_to_like_type(const Node& n) {
   return {DType::f32, like};
 }
 
+// True when `small`, right-aligned to `big`, matches big's leading axes and
+// is 1 on the rest ([B, 1] in [B, K]): element i of big pairs with
+// element i / (numel(big) / numel(small)) of small.
+bool is_leading_block(const Dims& big, const Dims& small) {
+  if (small.size() > big.size()) return false;
+  const std::size_t pad = big.size() - small.size();
+  std::size_t k = big.size();
+  while (k > 0 && (k <= pad ? 1 : small[k - 1 - pad]) == 1) --k;
+  for (std::size_t d = 0; d < k; ++d)
+    if ((d < pad ? 1 : small[d - pad]) != big[d]) return false;
+  return true;
+}
+
 template <class T> void broadcast_kernel(KernelArgs& a, bool parallel) {
   const Tensor& x = *a.in[0];
-  Broadcast bc(a.out.shape(), {&x});
   const T* px = x.data<T>();
   T* po = a.out.data<T>();
+  const std::int64_t n = a.out.numel(), m = x.numel();
+  // The common cases without the general index map's divisions: a scalar
+  // (a loss's gradient), a trailing block (a bias row), a leading block (a
+  // per-example value spread over its row).
+  const bool trailing = is_trailing_block(a.out.shape(), x.shape());
+  if (m == 1 || trailing || is_leading_block(a.out.shape(), x.shape())) {
+    const std::int64_t repeat = n / std::max<std::int64_t>(m, 1);
+    auto body = [&](std::int64_t s, std::int64_t e) {
+      if (m == 1) std::fill(po + s, po + e, px[0]);
+      else if (trailing) for (std::int64_t i = s; i < e; ++i) po[i] = px[i % m];
+      else for (std::int64_t i = s; i < e; ++i) po[i] = px[i / repeat];
+    };
+    if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
+    return;
+  }
+  Broadcast bc(a.out.shape(), {&x});
   auto body = [&](std::int64_t s, std::int64_t e) {
     for (std::int64_t i = s; i < e; ++i) po[i] = px[bc.offset(0, i)];
   };
-  if (parallel) parallel_for(a.out.numel(), kElementwiseGrain, body); else body(0, a.out.numel());
+  if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
 }
 void broadcast_fast(KernelArgs& a) { broadcast_kernel<float>(a, true); }
 void broadcast_ref(KernelArgs& a) { broadcast_kernel<double>(a, false); }

@@ -1,12 +1,14 @@
 // Shared kernels for elementwise ops: one functor holds the math, and the same
 // loop runs it in f32 in parallel (fast) and in f64 sequentially (reference).
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <vector>
 
 #include "backend/parallel.hpp"
+#include "backend/simd.hpp"
 #include "graph/graph.hpp"
 
 namespace anneal {
@@ -39,14 +41,40 @@ struct Broadcast {
   void add_input(std::size_t k, const Dims& s);
 };
 
+// The inner loops, cloned per instruction set (backend/simd.hpp) so that
+// vmath's exp/log vectorize as wide as the CPU allows.
+template <class T, class F>
+ANNEAL_SIMD_CLONES void unary_loop(const T* x, bool x_scalar, T* o, std::int64_t n, const F& f) {
+  if (x_scalar) {
+    const T v = f(x[0]);
+    for (std::int64_t i = 0; i < n; ++i) o[i] = v;
+    return;
+  }
+  for (std::int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+}
+template <class T, class F>
+ANNEAL_SIMD_CLONES void binary_loop(const T* a, bool a_scalar, const T* b, bool b_scalar, T* o, std::int64_t n,
+                                    const F& f) {
+  if (!a_scalar && !b_scalar) {
+    for (std::int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+  } else if (!a_scalar) {
+    const T v = b[0];
+    for (std::int64_t i = 0; i < n; ++i) o[i] = f(a[i], v);
+  } else if (!b_scalar) {
+    const T v = a[0];
+    for (std::int64_t i = 0; i < n; ++i) o[i] = f(v, b[i]);
+  } else {
+    const T v = f(a[0], b[0]);
+    for (std::int64_t i = 0; i < n; ++i) o[i] = v;
+  }
+}
+
 // out[i] = f(x[i]) for a functor with `template <class T> T operator()(T)`.
 template <class T, class F>
 void map_unary(const Tensor& x, Tensor& out, const F& f, bool parallel) {
   const T* px = x.data<T>();
   T* po = out.data<T>();
-  auto body = [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; ++i) po[i] = f(px[i]);
-  };
+  auto body = [&](std::int64_t b, std::int64_t e) { unary_loop(px + b, false, po + b, e - b, f); };
   if (parallel) parallel_for(out.numel(), kElementwiseGrain, body); else body(0, out.numel());
 }
 
@@ -61,36 +89,30 @@ void map_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f, bool 
   const T* pb = b.data<T>();
   T* po = out.data<T>();
   std::int64_t n = out.numel();
+  auto run = [&](auto&& body) { if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n); };
   if (a.numel() == n && b.numel() == n) {
-    auto body = [&](std::int64_t s, std::int64_t e) { for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[i]); };
-    if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
+    run([&](std::int64_t s, std::int64_t e) { binary_loop(pa + s, false, pb + s, false, po + s, e - s, f); });
     return;
   }
   // The common cases: one side is a trailing block of the other (a bias row,
-  // a scalar hyper-parameter), indexed by a modulo instead of the full map.
-  if (is_trailing_block(a.shape(), b.shape()) && a.numel() == n) {
-    std::int64_t m = b.numel();
-    auto body = [&](std::int64_t s, std::int64_t e) {
-      if (m == 1) { for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[0]); return; }
-      for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[i % m]);
-    };
-    if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
-    return;
-  }
-  if (is_trailing_block(b.shape(), a.shape()) && b.numel() == n) {
-    std::int64_t m = a.numel();
-    auto body = [&](std::int64_t s, std::int64_t e) {
-      if (m == 1) { for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[0], pb[i]); return; }
-      for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[i % m], pb[i]);
-    };
-    if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
+  // a scalar hyper-parameter), run as contiguous pieces of at most one block.
+  const bool b_block = is_trailing_block(a.shape(), b.shape()) && a.numel() == n;
+  if (b_block || (is_trailing_block(b.shape(), a.shape()) && b.numel() == n)) {
+    const std::int64_t m = b_block ? b.numel() : a.numel();
+    run([&](std::int64_t s, std::int64_t e) {
+      for (std::int64_t i = s; i < e;) {
+        const std::int64_t j = i % m, len = std::min(e - i, m - j);
+        if (b_block) binary_loop(pa + i, false, pb + j, m == 1, po + i, len, f);
+        else binary_loop(pa + j, m == 1, pb + i, false, po + i, len, f);
+        i += len;
+      }
+    });
     return;
   }
   Broadcast bc(out.shape(), {&a, &b});
-  auto body = [&](std::int64_t s, std::int64_t e) {
+  run([&](std::int64_t s, std::int64_t e) {
     for (std::int64_t i = s; i < e; ++i) po[i] = f(pa[bc.offset(0, i)], pb[bc.offset(1, i)]);
-  };
-  if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
+  });
 }
 
 // Kernel factories: a functor type F becomes an op's fast and reference kernel.
@@ -102,25 +124,10 @@ template <class F> void binary_ref(KernelArgs& a) { map_binary<double>(*a.in[0],
 
 // Chunk kernels for fusion (see ChunkArgs): the same functors, f32 only.
 template <class F> void unary_chunk(const ChunkArgs& a) {
-  F f(a.node);
-  const float* x = a.in[0];
-  if (a.scalar[0]) {
-    float v = f(x[0]);
-    for (std::int64_t i = 0; i < a.n; ++i) a.out[i] = v;
-    return;
-  }
-  for (std::int64_t i = 0; i < a.n; ++i) a.out[i] = f(x[i]);
+  unary_loop(a.in[0], a.scalar[0] != 0, a.out, a.n, F(a.node));
 }
 template <class F> void binary_chunk(const ChunkArgs& a) {
-  F f(a.node);
-  const float* x = a.in[0];
-  const float* y = a.in[1];
-  float* o = a.out;
-  if (!a.scalar[0] && !a.scalar[1]) { for (std::int64_t i = 0; i < a.n; ++i) o[i] = f(x[i], y[i]); return; }
-  if (!a.scalar[0]) { float v = y[0]; for (std::int64_t i = 0; i < a.n; ++i) o[i] = f(x[i], v); return; }
-  if (!a.scalar[1]) { float v = x[0]; for (std::int64_t i = 0; i < a.n; ++i) o[i] = f(v, y[i]); return; }
-  float v = f(x[0], y[0]);
-  for (std::int64_t i = 0; i < a.n; ++i) o[i] = v;
+  binary_loop(a.in[0], a.scalar[0] != 0, a.in[1], a.scalar[1] != 0, a.out, a.n, F(a.node));
 }
 
 // Shape rules shared by elementwise ops.

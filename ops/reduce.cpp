@@ -87,6 +87,20 @@ void accumulate(const T* x, const ReduceLayout& L, std::int64_t base, std::int64
   for (std::int64_t p = p0; p < p1;) {
     std::int64_t j0 = p % L.run, j1 = std::min(L.run, j0 + (p1 - p));
     const T* q = x + base + L.red_offset(p / L.run);
+    if (n == 1 && L.run_stride == 1) {
+      // One output over a contiguous run: kLanes interleaved partials (no
+      // serial chain of adds; vectorizes), folded in a fixed order.
+      constexpr std::int64_t kLanes = 8;
+      double lane[kLanes];
+      std::fill_n(lane, kLanes, R::init);
+      std::int64_t j = j0;
+      for (; j + kLanes <= j1; j += kLanes)
+        for (std::int64_t l = 0; l < kLanes; ++l) lane[l] = R::combine(lane[l], static_cast<double>(q[j + l]));
+      for (; j < j1; ++j) lane[0] = R::combine(lane[0], static_cast<double>(q[j]));
+      for (std::int64_t l = 0; l < kLanes; ++l) acc[0] = R::combine(acc[0], lane[l]);
+      p += j1 - j0;
+      continue;
+    }
     for (std::int64_t j = j0; j < j1; ++j) {
       const T* row = q + j * L.run_stride;
       for (std::int64_t i = 0; i < n; ++i) acc[i] = R::combine(acc[i], static_cast<double>(row[i]));

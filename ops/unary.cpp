@@ -1,8 +1,10 @@
 // Elementwise math: neg, exp, log, log1p, sqrt, square, abs, sign, sigmoid,
 // tanh, relu, leaky_relu, softplus. Each row: the math, then its gradient
-// written with ops (so it differentiates again).
+// written with ops (so it differentiates again). The f32 kernels use
+// backend/vmath.hpp's exp/log, which vectorize; the f64 ones are libm's.
 #include <cmath>
 
+#include "backend/vmath.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/families.hpp"
 #include "ops/ops.hpp"
@@ -16,24 +18,24 @@ namespace {
     template <class T> T operator()(T x) const { return expr; } \
   };
 ANNEAL_UNARY_FUNCTOR(NegFn, -x)
-ANNEAL_UNARY_FUNCTOR(ExpFn, std::exp(x))
-ANNEAL_UNARY_FUNCTOR(LogFn, std::log(x))
-ANNEAL_UNARY_FUNCTOR(Log1pFn, std::log1p(x))
+ANNEAL_UNARY_FUNCTOR(ExpFn, vmath::exp(x))
+ANNEAL_UNARY_FUNCTOR(LogFn, vmath::log(x))
+ANNEAL_UNARY_FUNCTOR(Log1pFn, vmath::log1p(x))
 ANNEAL_UNARY_FUNCTOR(SqrtFn, std::sqrt(x))
 ANNEAL_UNARY_FUNCTOR(SquareFn, x * x)
 ANNEAL_UNARY_FUNCTOR(AbsFn, std::abs(x))
 ANNEAL_UNARY_FUNCTOR(SignFn, T((x > T(0)) - (x < T(0))))
-ANNEAL_UNARY_FUNCTOR(SigmoidFn, x >= T(0) ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x)))
+ANNEAL_UNARY_FUNCTOR(SigmoidFn, vmath::sigmoid_from(x, vmath::exp(-std::abs(x))))
 ANNEAL_UNARY_FUNCTOR(TanhFn, std::tanh(x))
 ANNEAL_UNARY_FUNCTOR(ReluFn, x > T(0) ? x : T(0))
 // max(x, 0) + log1p(exp(-|x|)): exact and never overflows.
-ANNEAL_UNARY_FUNCTOR(SoftplusFn, (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::abs(x))))
+ANNEAL_UNARY_FUNCTOR(SoftplusFn, vmath::select(x > T(0), x, T(0)) + vmath::log1p(vmath::exp(-std::abs(x))))
 #undef ANNEAL_UNARY_FUNCTOR
 
 struct LeakyReluFn {
   double slope;
   explicit LeakyReluFn(const Node& n) : slope(n.attrs.f("slope")) {}
-  template <class T> T operator()(T x) const { return x > T(0) ? x : static_cast<T>(slope) * x; }
+  template <class T> T operator()(T x) const { return vmath::select(x > T(0), x, static_cast<T>(slope) * x); }
 };
 
 const Value& x_of(const GradArgs& g) { return g.node.inputs[0]; }
