@@ -1,5 +1,6 @@
 #include "bench/workloads.hpp"
 
+#include <chrono>
 #include <sstream>
 
 #include "data/batches.hpp"
@@ -11,7 +12,7 @@ std::vector<Value> params_of(const Graph& g, const std::string& prefix = "") { r
 
 // free energy of a Bernoulli RBM: F(v) = -v.b - sum_j softplus(v W + c)_j
 Value free_energy(Value v, Value W, Value b, Value c) {
-  return -sum(matmul(v, reshape(b, {b.shape()[0], 1})), {1}) - sum(softplus(matmul(v, W) + c), {1});
+  return -sum(v * b, {1}) - sum(softplus(matmul(v, W) + c), {1});
 }
 
 void rbm_common(Workload& w, bool persistent) {
@@ -196,6 +197,23 @@ std::string check_workload(const std::string& id, int steps) {
   if (m.size() == 1) os << m[0];
   else os << '[' << m[0] << ", " << m[1] << ']';
   os << '}';
+  return os.str();
+}
+
+std::string profile_workload(const std::string& id, int steps, int threads) {
+  set_num_threads(threads);
+  Workload w = make_workload(id);
+  WorkloadData data(w.binary, w.batch);
+  Session s(*w.graph);
+  for (int i = 0; i < 10; ++i) s.run_views(data.batch(i), w.step_fetches, w.step_targets);
+  Program& p = s.program(w.step_fetches, w.step_targets, w.batch);
+  p.set_profiling(true);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < steps; ++i) s.run_views(data.batch(i), w.step_fetches, w.step_targets);
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::ostringstream os;
+  os << id << " at " << threads << " thread(s): " << 1e3 * total / steps << " ms per step, by step:\n" << p.describe();
+  p.set_profiling(false);
   return os.str();
 }
 

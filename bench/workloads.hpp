@@ -46,4 +46,9 @@ class WorkloadData {
 // metric_after (W4: [loss_D, loss_G]) in one JSON line.
 std::string check_workload(const std::string& id, int steps);
 
+// The compiled step program of a workload, each step with its mean time over
+// `steps` training steps at `threads` threads (after a warm-up): where the
+// time goes.
+std::string profile_workload(const std::string& id, int steps, int threads);
+
 }  // namespace anneal::bench

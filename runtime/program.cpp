@@ -2,6 +2,8 @@
 
 #include <oneapi/tbb/parallel_for.h>
 
+#include <chrono>
+#include <cstdio>
 #include <sstream>
 
 #include "backend/error.hpp"
@@ -75,7 +77,13 @@ const std::vector<Tensor>& Program::run(const std::map<std::string, Tensor>& fee
   for (const auto& level : P.levels) {
     const int b = level.first, e = level.second;  // plain locals: lambdas capture them on every compiler
     auto run_checked = [&](const Step& s) {
-      run_step(s, ctx, check_finite);
+      if (P.profiling) {
+        auto t0 = std::chrono::steady_clock::now();
+        run_step(s, ctx, check_finite);
+        s.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      } else {
+        run_step(s, ctx, check_finite);
+      }
       auto finite = [&](int slot) {
         const Tensor& t = P.slots[static_cast<std::size_t>(slot)].tensor;
         return t.dtype() != DType::f32 || all_finite(t.data<float>(), t.numel());
@@ -118,13 +126,25 @@ const std::vector<Tensor>& Program::run(const std::map<std::string, Tensor>& fee
   for (const auto& [target, vslot] : P.commits) store.persistent(*target).copy_from(P.slots[static_cast<std::size_t>(vslot)].tensor);
   for (std::size_t k = 0; k < P.fetch_slots.size(); ++k) P.results[k] = P.slots[static_cast<std::size_t>(P.fetch_slots[k])].tensor;
   for (auto& [k, buf] : P.fetch_copies) P.results[k] = buf;
+  if (P.profiling) ++P.profiled_runs;
   return P.results;
+}
+
+void Program::set_profiling(bool on) {
+  impl_->profiling = on;
+  impl_->profiled_runs = 0;
+  for (const Step& s : impl_->steps) s.seconds = 0;
 }
 
 std::string Program::describe() const {
   const Impl& P = *impl_;
   std::ostringstream os;
   for (const Step& s : P.steps) {
+    if (P.profiled_runs > 0) {
+      char t[32];
+      std::snprintf(t, sizeof t, "%9.1f us  ", 1e6 * s.seconds / static_cast<double>(P.profiled_runs));
+      os << t;
+    }
     os << 'L' << s.level << ' ' << s.label << ' ' << s.node->name << " -> "
        << dims_str(P.slots[static_cast<std::size_t>(s.write)].shape);
     if (s.heavy) os << " (side by side, " << s.share << " threads)";

@@ -64,8 +64,12 @@ class Program {
                                  std::uint64_t seed, std::uint64_t step, bool check_finite);
 
   const ProgramStats& stats() const { return stats_; }
-  // One line per step: "L3 gemm+bias+sigmoid fc1 -> [B, 500]".
+  // One line per step: "L3 gemm+bias+sigmoid fc1 -> [B, 500]"; after
+  // profiled runs, each line starts with the step's mean time per run.
   std::string describe() const;
+  // Times every step of the following runs (a clock read per step; for
+  // finding where a program spends its time, off by default).
+  void set_profiling(bool on);
 
   struct Impl;
 

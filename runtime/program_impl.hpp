@@ -42,6 +42,7 @@ struct Step {
   int lane = 0;                     // which scratch it uses when levels run concurrently
   int share = 1;                    // threads it runs with
   std::function<void(const RunContext&)> exec;
+  mutable double seconds = 0;        // accumulated while profiling
 };
 
 struct Program::Impl {
@@ -65,6 +66,8 @@ struct Program::Impl {
   std::deque<GemmPlan> gemms;
   std::deque<FusedElementwise> groups;
   std::unique_ptr<tbb::task_arena> task_arena;
+  bool profiling = false;
+  std::int64_t profiled_runs = 0;
 };
 
 }  // namespace anneal

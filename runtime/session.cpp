@@ -175,8 +175,8 @@ Program& Session::program_for(const Feeds& feeds, const std::vector<Value>& fetc
   return *req->programs.back();
 }
 
-const Program& Session::program(const std::vector<Value>& fetches, const std::vector<Value>& targets,
-                                std::int64_t batch) {
+Program& Session::program(const std::vector<Value>& fetches, const std::vector<Value>& targets,
+                          std::int64_t batch) {
   Feeds feeds;
   for (const Value& v : graph_.inputs()) {
     Dims s = resolve_batch(v.shape(), batch);

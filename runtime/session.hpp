@@ -48,8 +48,8 @@ class Session {
   const std::vector<Tensor>& run_views(const Feeds& feeds, const std::vector<Value>& fetches,
                                        const std::vector<Value>& targets = {});
   // The compiled program run() uses for these requests and batch size
-  // (compiled on first use): for inspection, tests and benchmarks.
-  const Program& program(const std::vector<Value>& fetches, const std::vector<Value>& targets, std::int64_t batch);
+  // (compiled on first use): for inspection, profiling, tests and benchmarks.
+  Program& program(const std::vector<Value>& fetches, const std::vector<Value>& targets, std::int64_t batch);
 
   // Parameters and state by node name; initialized on first use.
   const Tensor& get(const std::string& name);
