@@ -38,6 +38,10 @@ struct RandomStream {
     return philox4x32_10({static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(b >> 32), node, step},
                          {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
   }
+  // The words of blocks [first, first + count): word j of block first + k
+  // at out[4k + j], equal to block(first + k)[j]; compiled per instruction
+  // set (backend/philox.cpp), about 2.5x faster than block() on AVX-512.
+  void words(std::uint64_t first, std::int64_t count, std::uint32_t* out) const;
   // Element i of the stream as a uniform in (0, 1).
   double uniform_at(std::uint64_t i) const;
   // Element i as a standard normal: block i / 4 gives four normals by

@@ -8,6 +8,7 @@
 // definition (uniform_at, normal_at) element by element; the fast kernels
 // compute one Philox block per four elements and must give the same numbers,
 // which the fast-vs-reference op cases check.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -31,12 +32,15 @@ constexpr std::int64_t kBlockGrain = kElementwiseGrain / 4;
 // four elements, in parallel over blocks.
 template <class F>
 void for_each_word(const RandomStream& rng, std::int64_t n, F&& f) {
+  constexpr std::int64_t kBatch = 256;  // blocks generated at once (4 KiB of words)
   std::int64_t blocks = (n + 3) / 4;
   parallel_for(blocks, kBlockGrain, [&](std::int64_t b0, std::int64_t b1) {
-    for (std::int64_t b = b0; b < b1; ++b) {
-      PhiloxCounter w = rng.block(static_cast<std::uint64_t>(b));
-      std::int64_t i0 = 4 * b;
-      for (std::int64_t j = 0; j < 4 && i0 + j < n; ++j) f(i0 + j, w[static_cast<std::size_t>(j)]);
+    std::uint32_t w[4 * kBatch];
+    for (std::int64_t b = b0; b < b1; b += kBatch) {
+      const std::int64_t count = std::min(kBatch, b1 - b);
+      rng.words(static_cast<std::uint64_t>(b), count, w);
+      const std::int64_t i0 = 4 * b, len = std::min(4 * count, n - i0);
+      for (std::int64_t j = 0; j < len; ++j) f(i0 + j, w[j]);
     }
   });
 }

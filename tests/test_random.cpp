@@ -3,6 +3,8 @@
 // and stream keying; plus the op cases for every random op.
 #include <doctest/doctest.h>
 
+#include <vector>
+
 #include <cmath>
 #include <cstring>
 
@@ -32,6 +34,21 @@ Value total(Value x) { return sum_to_like(x, zero(*x.graph)); }
 Feeds batch_feed(const std::string& name, Tensor t) { return Feeds{{name, std::move(t)}}; }
 
 }  // namespace
+
+TEST_CASE("philox: the batched words of a stream equal its blocks one by one") {
+  const RandomStream rng{0x0123456789abcdefull, 17, 5};
+  // Ranges across the 32-bit carry of the block counter too.
+  for (std::uint64_t first : {std::uint64_t{0}, std::uint64_t{1000}, std::uint64_t{0xfffffff0ull}}) {
+    for (std::int64_t count : {1, 17, 100}) {
+      std::vector<std::uint32_t> w(static_cast<std::size_t>(4 * count));
+      rng.words(first, count, w.data());
+      for (std::int64_t k = 0; k < count; ++k) {
+        PhiloxCounter b = rng.block(first + static_cast<std::uint64_t>(k));
+        for (std::size_t j = 0; j < 4; ++j) REQUIRE(w[static_cast<std::size_t>(4 * k) + j] == b[j]);
+      }
+    }
+  }
+}
 
 TEST_CASE("philox: Philox4x32-10 matches Random123's known-answer vectors") {
   // Random123 tests/kat_vectors, "philox4x32 10" rows.
