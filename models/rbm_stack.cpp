@@ -51,8 +51,14 @@ Stack make_stack(std::int64_t visible, const std::string& graph_name) {
   return s;
 }
 
-Training& add_layer(Stack& stack, const std::string& name, const RbmSpec& spec, const CdOptions& cd,
-                    const OptimOptions& optim, bool sample_posterior) {
+namespace {
+
+// The one place a layer joins a stack: checks that it fits on the layer
+// below, makes its RBM, trains it (by `make`) on the posterior below, and
+// records it in the stack's metadata.
+template <class MakeTraining>
+Training& append_layer(Stack& stack, const std::string& name, const RbmSpec& spec, bool sample_posterior,
+                       const MakeTraining& make) {
   Graph& g = *stack.graph;
   const std::int64_t below = stack.layers.empty() ? stack.x.shape()[1] : stack.layers.back().rbm.spec.hidden;
   if (spec.visible != below || spec.label_classes != 0)
@@ -65,7 +71,7 @@ Training& add_layer(Stack& stack, const std::string& name, const RbmSpec& spec, 
     data = stop_gradient(sample_posterior ? prev.rbm.sample_h(prev.data) : prev.rbm.mean_h(prev.data));
   }
   Rbm r = make_rbm(g, name, spec);
-  stack.layers.push_back(make_training(g, r, data, cd, optim));
+  stack.layers.push_back(make(g, r, data));
   auto append = [&](const char* key, const std::string& value) {
     std::string cur = g.meta().at(key);
     g.set_meta(key, cur.empty() ? value : cur + "," + value);
@@ -75,15 +81,35 @@ Training& add_layer(Stack& stack, const std::string& name, const RbmSpec& spec, 
   return stack.layers.back();
 }
 
+}  // namespace
+
+Training& add_layer(Stack& stack, const std::string& name, const RbmSpec& spec, const CdOptions& cd,
+                    const OptimOptions& optim, bool sample_posterior) {
+  return append_layer(stack, name, spec, sample_posterior,
+                      [&](Graph& g, const Rbm& r, Value data) { return make_training(g, r, data, cd, optim); });
+}
+
+Training& add_objective_layer(Stack& stack, const std::string& name, const RbmSpec& spec, const CdOptions& cd,
+                              bool sample_posterior) {
+  return append_layer(stack, name, spec, sample_posterior,
+                      [&](Graph& g, const Rbm& r, Value data) { return make_objective(g, r, data, cd); });
+}
+
+std::vector<Training> stack_layers(const Graph& g) {
+  auto it = g.meta().find(kLayersKey);
+  if (it == g.meta().end())
+    throw InvalidInput("graph '" + g.name() + "' is not an RBM stack (no '" + std::string(kLayersKey) + "' metadata)");
+  std::vector<Training> layers;
+  for (const std::string& name : split(it->second)) layers.push_back(Training::from_graph(g, name));
+  return layers;
+}
+
 Stack Stack::from_graph(std::unique_ptr<Graph> graph) {
-  auto it = graph->meta().find(kLayersKey);
-  if (it == graph->meta().end()) throw InvalidInput("graph '" + graph->name() + "' is not an RBM stack (no '" +
-                                                    std::string(kLayersKey) + "' metadata)");
   Stack s;
+  s.layers = stack_layers(*graph);
   s.x = graph->find("x");
   if (!s.x.valid() || s.x.node().op->role != OpRole::input)
     throw InvalidInput("graph '" + graph->name() + "' has no input 'x'");
-  for (const std::string& name : split(it->second)) s.layers.push_back(Training::from_graph(*graph, name));
   s.graph = std::move(graph);
   return s;
 }

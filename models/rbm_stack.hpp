@@ -45,6 +45,14 @@ Stack make_stack(std::int64_t visible, const std::string& graph_name = "rbm_stac
 // `sample_posterior`. The first layer learns from x.
 Training& add_layer(Stack& stack, const std::string& name, const RbmSpec& spec, const CdOptions& cd = {},
                     const OptimOptions& optim = {}, bool sample_posterior = false);
+// add_layer without the optimizers (make_objective), for callers that add
+// their own.
+Training& add_objective_layer(Stack& stack, const std::string& name, const RbmSpec& spec, const CdOptions& cd = {},
+                              bool sample_posterior = false);
+
+// The layers of a stack graph (metadata "stack.layers"), bottom first, as
+// Training::from_graph gives them; the graph stays the caller's.
+std::vector<Training> stack_layers(const Graph& g);
 
 // Trains the layers in order, each for options.epochs epochs (first_epoch
 // applies to every layer); `report` gets the layer index and the epoch.

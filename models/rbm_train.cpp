@@ -125,13 +125,19 @@ std::string updates_key(const std::string& name) { return "rbm." + name + ".stat
 
 Training make_training(Graph& g, const Rbm& rbm, Value data, const CdOptions& cd, const OptimOptions& optim,
                        Value extra_loss, double cd_weight) {
+  Training t = make_objective(g, rbm, data, cd, extra_loss, cd_weight);
+  t.optimizers = make_optimizers(g, rbm, t.loss, optim);
+  return t;
+}
+
+Training make_objective(Graph& g, const Rbm& rbm, Value data, const CdOptions& cd, Value extra_loss,
+                        double cd_weight) {
   Training t;
   t.rbm = rbm;
   t.data = data;
   t.cd = contrastive_divergence(rbm, data, cd);
   t.loss = cd_weight == 1.0 ? t.cd.loss : cd_weight * t.cd.loss;
   if (extra_loss.valid()) t.loss = t.loss + extra_loss;
-  t.optimizers = make_optimizers(g, rbm, t.loss, optim);
   t.monitors = make_monitors(rbm, data);
   // The pieces a loaded graph needs, in a fixed order (pll last: optional).
   std::vector<Value> rec{data, t.cd.loss, t.loss, t.cd.v_data, t.cd.h_data, t.cd.v_model, t.cd.h_model,
@@ -168,9 +174,9 @@ Training Training::from_graph(const Graph& g, const std::string& name) {
     for (const char* group : {".weights", ".biases"})
       if (std::find(names.begin(), names.end(), algorithm + name + group) != names.end())
         t.optimizers.push_back(Optimizer::from_graph(g, algorithm + name + group));
-  if (t.optimizers.size() != 2)
-    throw InvalidInput("graph '" + g.name() + "': RBM '" + name + "' needs its optimizers '<sgd|adam>." + name +
-                       ".weights' and '.biases'");
+  if (t.optimizers.size() == 1)  // none is an objective without optimizers (make_objective)
+    throw InvalidInput("graph '" + g.name() + "': RBM '" + name + "' needs both its optimizers '<sgd|adam>." + name +
+                       ".weights' and '.biases', or neither");
   return t;
 }
 
@@ -190,7 +196,8 @@ Model build_model(const ModelOptions& o) {
   } else if (o.discriminative_weight != 0) {
     throw InvalidInput("rbm '" + o.name + "': a discriminative weight needs label units (label_classes > 0)");
   }
-  m.training = make_training(g, r, data, o.cd, o.optim, extra, o.generative_weight);
+  m.training = o.optimizers ? make_training(g, r, data, o.cd, o.optim, extra, o.generative_weight)
+                            : make_objective(g, r, data, o.cd, extra, o.generative_weight);
   g.output("loss", m.training.loss);
   g.output("recon_error", m.training.monitors.recon_error);
   g.output("free_energy", m.training.monitors.free_energy);

@@ -98,13 +98,20 @@ struct Training {
 
   // Everything a training step runs for its effect.
   std::vector<Value> targets() const;
-  // Schedules are not part of a graph: set them again (set_schedules).
+  // Schedules are not part of a graph: set them again (set_schedules). A
+  // graph built by make_objective gives no optimizers.
   static Training from_graph(const Graph& g, const std::string& name);
 };
 
 // loss = cd_weight · CD surrogate + extra_loss (e.g. a discriminative term).
 Training make_training(Graph& g, const Rbm& rbm, Value data, const CdOptions& cd = {}, const OptimOptions& optim = {},
                        Value extra_loss = {}, double cd_weight = 1.0);
+// make_training without the optimizers: the objective, the PCD state
+// updates and the monitors, recorded in the graph the same way, for callers
+// that add optimizers of their own (the anneal command adds those its config
+// names). training.optimizers stays empty.
+Training make_objective(Graph& g, const Rbm& rbm, Value data, const CdOptions& cd = {}, Value extra_loss = {},
+                        double cd_weight = 1.0);
 // Applies the learning-rate and momentum schedules to every optimizer.
 void set_schedules(std::vector<Optimizer>& optimizers, const OptimOptions& optim);
 
@@ -120,6 +127,8 @@ struct ModelOptions {
   // (the latter for classification RBMs: the hybrid of Larochelle & Bengio 2008).
   double generative_weight = 1.0;
   double discriminative_weight = 0.0;
+  // false: the graph gets no optimizers (make_objective); the caller adds its own.
+  bool optimizers = true;
 };
 
 struct Model {

@@ -4,12 +4,14 @@
 
 namespace anneal {
 
-Trainer::Trainer(Session& session, Value loss, std::vector<Optimizer> optimizers, std::vector<Value> monitors)
+Trainer::Trainer(Session& session, Value loss, std::vector<Optimizer> optimizers, std::vector<Value> monitors,
+                 std::vector<Value> state_updates)
     : session_(session), optimizers_(std::move(optimizers)) {
   if (!loss.shape().empty()) throw InvalidInput("Trainer: the loss '" + loss.name() + "' must be a scalar");
   fetches_.push_back(loss);
   fetches_.insert(fetches_.end(), monitors.begin(), monitors.end());
   for (const auto& o : optimizers_) targets_.insert(targets_.end(), o.updates().begin(), o.updates().end());
+  targets_.insert(targets_.end(), state_updates.begin(), state_updates.end());
 }
 
 const std::vector<double>& Trainer::step(const Feeds& feeds, double epoch) {

@@ -1,6 +1,7 @@
 // One training step = one session run: fetch the loss (and monitors), run
-// every optimizer's updates as targets. Schedules are applied before each
-// step from the fractional epoch.
+// every optimizer's updates and any further state updates (e.g. PCD's
+// persistent chains) as targets. Schedules are applied before each step from
+// the fractional epoch.
 #pragma once
 #include <vector>
 
@@ -11,7 +12,8 @@ namespace anneal {
 
 class Trainer {
  public:
-  Trainer(Session& session, Value loss, std::vector<Optimizer> optimizers, std::vector<Value> monitors = {});
+  Trainer(Session& session, Value loss, std::vector<Optimizer> optimizers, std::vector<Value> monitors = {},
+          std::vector<Value> state_updates = {});
 
   // Runs one step; returns the loss followed by the monitors, as doubles
   // (valid until the next step). Allocates nothing once warm.
