@@ -7,6 +7,8 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 #include "backend/error.hpp"
 
 namespace anneal {
@@ -59,6 +61,17 @@ ThreadShare::ThreadShare(int n) : saved_(tls_share) {
 ThreadShare::~ThreadShare() {
   tls_share = saved_;
   omp_set_num_threads(num_threads());
+}
+
+}  // namespace anneal
+
+namespace anneal {
+
+void prefer_passive_omp_waiting(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  if (::setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  // Still here: the exec failed; run on with libgomp's default.
 }
 
 }  // namespace anneal

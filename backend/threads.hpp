@@ -17,6 +17,14 @@ int thread_budget();
 // Runs the calling thread's kernels (oneDNN included) on `n` threads until
 // destroyed: how concurrent branches split the budget instead of each
 // taking all of it.
+// For a program's main(): unless OMP_WAIT_POLICY is set, re-executes the
+// program with OMP_WAIT_POLICY=passive (libgomp reads it once, before main).
+// libgomp's default keeps idle threads spinning; when another process holds
+// one of the cores, a 2-thread step then runs 5-40x slower than on 1 thread,
+// where with passive waiting it never falls below 1-thread speed. Returns if
+// the variable is already set or the re-exec fails.
+void prefer_passive_omp_waiting(char** argv);
+
 class ThreadShare {
  public:
   explicit ThreadShare(int n);
