@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "backend/error.hpp"
+#include "cli/generated_data.hpp"
 #include "cli/model_kind.hpp"
 #include "data/dataset.hpp"
 #include "io/atomic_file.hpp"
@@ -40,14 +41,22 @@ DataConfig parse_data(Section& d, const std::string& base_dir, bool check) {
   DataConfig c;
   const std::vector<std::string> files = {"train_images", "train_labels", "test_images", "test_labels"};
   std::optional<std::string> name = d.optional_string("name");
+  std::vector<std::string> names = {"fashion-mnist"};
+  names.insert(names.end(), kGeneratedDatasets.begin(), kGeneratedDatasets.end());
   if (name) {
-    c.name = d.choice("name", "", {"fashion-mnist"});
+    c.name = d.choice("name", "", names);
     for (const auto& f : files)
       if (d.has(f)) fail_at(d.path(f), "give either \"name\" (a known dataset) or explicit IDX files, not both");
-    c.dir = absolute_path(base_dir, d.string("dir", kFashionMnistDir));
-    if (check && !fs::is_directory(c.dir))
-      fail_at(d.path("dir"), "no such directory: " + c.dir +
-                                 (d.has("dir") ? "" : " (Debian's dataset-fashion-mnist package installs it)"));
+    if (is_generated_dataset(c.name)) {
+      if (d.has("dir")) fail_at(d.path("dir"), "\"" + c.name + "\" is generated; it has no directory");
+      c.generator = resolve_generated(c.name, d);
+      c.scale = 1.0;  // counts and one-hot values, not bytes
+    } else {
+      c.dir = absolute_path(base_dir, d.string("dir", kFashionMnistDir));
+      if (check && !fs::is_directory(c.dir))
+        fail_at(d.path("dir"), "no such directory: " + c.dir +
+                                   (d.has("dir") ? "" : " (Debian's dataset-fashion-mnist package installs it)"));
+    }
   } else {
     if (d.has("dir")) fail_at(d.path("dir"), "\"dir\" goes with \"name\"; explicit IDX files give their own paths");
     if (!d.has("train_images"))
@@ -139,14 +148,18 @@ OptimizerConfig parse_optimizer(const Json& j, const std::string& path, std::siz
   return c;
 }
 
-TrainConfig parse_train(Section& t) {
+TrainConfig parse_train(Section& t, const ModelKind& kind, const Json& model) {
   TrainConfig c;
   c.epochs = static_cast<int>(t.integer("epochs", c.epochs, 1, 1'000'000));
   c.horizon = c.epochs;
   c.batch_size = t.integer("batch_size", c.batch_size, 1, kMaxCount);
   c.drop_last = t.boolean("drop_last", false);
   c.seed = t.seed("seed", 0);
-  if (const Json* opts = t.find("optimizers")) {
+  c.options = kind.resolve_train(t, model, c);
+  const Json defaults = kind.default_optimizers(model);
+  const Json* opts = t.find("optimizers");
+  if (!opts && !defaults.is_null()) opts = &defaults;  // read as if the config gave them
+  if (opts) {
     if (!opts->is_array()) fail_at(t.path("optimizers"), "expected an array of optimizers, got " + json_type_name(*opts));
     if (opts->empty()) fail_at(t.path("optimizers"), "an empty list trains nothing (leave the key out for the default)");
     for (std::size_t i = 0; i < opts->size(); ++i) {
@@ -231,7 +244,8 @@ Json Config::to_json() const {
   Json d;
   if (!data.name.empty()) {
     d["name"] = data.name;
-    d["dir"] = data.dir;
+    if (is_generated_dataset(data.name)) d.update(data.generator);
+    else d["dir"] = data.dir;
   } else {
     d["train_images"] = data.train_images;
     if (!data.train_labels.empty()) d["train_labels"] = data.train_labels;
@@ -251,6 +265,7 @@ Json Config::to_json() const {
   t["batch_size"] = train.batch_size;
   t["drop_last"] = train.drop_last;
   t["seed"] = train.seed;
+  t.update(train.options);
   Json opts = Json::array();
   for (const OptimizerConfig& o : train.optimizers) {
     Json oj;
@@ -322,7 +337,7 @@ Config parse_config(const Json& doc, const std::string& file, const std::string&
     }
     {
       Section t(top.require("train"), "train");
-      c.train = parse_train(t);
+      c.train = parse_train(t, *c.kind, c.model);
       t.done();
     }
     if (const Json* ej = top.find("eval")) {

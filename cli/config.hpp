@@ -18,8 +18,9 @@ namespace anneal::cli {
 class ModelKind;
 
 struct DataConfig {
-  std::string name;  // "fashion-mnist", or "" for explicit IDX files
-  std::string dir;   // where the named dataset lives
+  std::string name;  // "fashion-mnist", a generated dataset, or "" for explicit IDX files
+  std::string dir;   // where fashion-mnist lives
+  Json generator;    // a generated dataset's options (cli/generated_data.hpp)
   // Explicit IDX files (absolute after resolution); labels and the test set
   // are optional.
   std::string train_images, train_labels, test_images, test_labels;
@@ -56,8 +57,9 @@ struct TrainConfig {
   std::int64_t batch_size = 100;
   bool drop_last = false;
   std::uint64_t seed = 0;
-  std::vector<OptimizerConfig> optimizers;  // empty in the file: one Adam over every parameter
+  std::vector<OptimizerConfig> optimizers;  // empty in the file: the kind's default, else one Adam over every parameter
   bool optimizers_given = false;
+  Json options = Json::object();  // the model kind's own keys (ModelKind::resolve_train)
 };
 
 struct EvalConfig {

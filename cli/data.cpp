@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "backend/error.hpp"
+#include "cli/generated_data.hpp"
 #include "data/idx.hpp"
 
 namespace anneal::cli {
@@ -50,6 +51,7 @@ Dataset read_files(const std::string& images, const std::string& labels, const s
 
 Dataset load_named(const DataConfig& c, const std::string& split) {
   try {
+    if (is_generated_dataset(c.name)) return generate_dataset(c.name, c.generator, split);
     return fashion_mnist(split, c.dir);
   } catch (const InvalidInput& e) {
     fail_at("data.name", e.what());

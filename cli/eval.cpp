@@ -42,11 +42,12 @@ int run_eval(const EvalArgs& a) {
   check_options(a.options, kind.metric_options(metric), "metric " + metric);
   const std::string split = a.split.empty() ? c.eval.split : a.split;
 
-  Splits data = load_data(c, split != "test", split == "test");
+  const bool needs_train = kind.metric_needs_training_data(metric);
+  Splits data = load_data(c, split != "test" || needs_train, split == "test");
   Dataset d = split_by_name(data, c, split);
   if (a.limit) d = take(d, *a.limit);
   if (d.size() == 0) throw InvalidInput(a.dir + ": the " + split + " split is empty");
-  ModelRun run{*r.graph, *r.session, c, c.eval.batch_size};
+  ModelRun run{*r.graph, *r.session, c, c.eval.batch_size, needs_train ? &data.train : nullptr};
   Json result = kind.evaluate(run, metric, d, a.options);
 
   // "metric", "value", "n" first, then the metric's own keys, then the split.

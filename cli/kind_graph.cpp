@@ -3,6 +3,8 @@
 // Metrics: accuracy when it has an output "logits" and an input "labels"
 // (then the default), and loss.
 #include "backend/error.hpp"
+#include "cli/config.hpp"
+#include "cli/data.hpp"
 #include "cli/model_kind.hpp"
 #include "io/graph_json.hpp"
 
@@ -16,8 +18,9 @@ class GraphKind final : public ModelKind {
 
   Json resolve(Section&) const override { return Json::object(); }  // "graph" is read by the config
 
-  std::unique_ptr<Graph> build(Json& model, const DataInfo& data) const override {
-    const std::string file = model["graph"].get<std::string>();
+  std::unique_ptr<Graph> build(Config& c, const Splits& splits) const override {
+    const DataInfo& data = splits.info;
+    const std::string file = c.model["graph"].get<std::string>();
     std::unique_ptr<Graph> g;
     try {
       g = load_graph(file);

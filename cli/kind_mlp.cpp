@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "backend/error.hpp"
+#include "cli/config.hpp"
+#include "cli/data.hpp"
 #include "cli/model_kind.hpp"
 #include "models/mlp_classifier.hpp"
 #include "runtime/session.hpp"
@@ -13,7 +15,6 @@ namespace anneal::cli {
 namespace {
 
 constexpr std::int64_t kMaxWidth = 1 << 20;
-constexpr std::int64_t kFilterPictureTiles = 100;
 
 class MlpKind final : public ModelKind {
  public:
@@ -38,7 +39,9 @@ class MlpKind final : public ModelKind {
     return r;
   }
 
-  std::unique_ptr<Graph> build(Json& model, const DataInfo& data) const override {
+  std::unique_ptr<Graph> build(Config& c, const Splits& splits) const override {
+    Json& model = c.model;
+    const DataInfo& data = splits.info;
     MlpClassifierOptions o;
     if (data.classes == 0) fail_at("data", "model kind mlp is a classifier and needs labels (data.train_labels)");
     o.inputs = model["inputs"].is_null() ? data.features : model["inputs"].get<std::int64_t>();
@@ -64,19 +67,13 @@ class MlpKind final : public ModelKind {
 
   // The first layer's weights, one tile per hidden unit (its incoming
   // weights), each scaled to its own range.
-  std::vector<std::pair<std::string, Image>> pictures(ModelRun& run, const DataInfo& data) const override {
+  std::vector<std::pair<std::string, Image>> pictures(ModelRun& run, const Splits& splits) const override {
+    const DataInfo& data = splits.info;
     Dims tile = tile_shape(data);
     Value w = run.graph.find("fc1.W");
     if (!w.valid()) w = run.graph.find("out.W");
     if (tile.empty() || !w.valid() || w.rank() != 2 || w.shape()[0] != data.features) return {};
-    const Tensor& W = run.session.get(w.name());  // [D, units]
-    const std::int64_t d = W.dim(0), units = std::min(W.dim(1), kFilterPictureTiles);
-    Tensor rows = Tensor::empty(DType::f32, {units, d});
-    const float* src = W.data<float>();
-    float* dst = rows.data<float>();
-    for (std::int64_t u = 0; u < units; ++u)
-      for (std::int64_t i = 0; i < d; ++i) dst[u * d + i] = src[i * W.dim(1) + u];
-    return {{"filters.png", image_grid(rows, tile, {.scale = GridScale::per_tile})}};
+    return {{"filters.png", filter_grid(run.session.get(w.name()), data.features, tile)}};
   }
 };
 

@@ -16,6 +16,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -93,6 +94,60 @@ std::int64_t parse_count(const CheckpointInfo& info, const std::string& key, con
   return v;
 }
 
+// The parameters an optimizer of `g` trains.
+std::vector<std::string> optimizer_params(const Graph& g, const std::string& optimizer) {
+  std::vector<std::string> names;
+  for (Value p : g.collection("optimizer." + optimizer + ".params")) names.push_back(p.name());
+  return names;
+}
+
+bool trains_in(const Graph& g, const std::string& optimizer, const TrainingStage& stage) {
+  for (const std::string& p : optimizer_params(g, optimizer))
+    if (p.compare(0, stage.params.size(), stage.params) != 0) return false;
+  return true;
+}
+
+// The optimizers a stage's steps run.
+std::vector<Optimizer> stage_optimizers(const Graph& g, const TrainingStage& stage, const std::vector<Optimizer>& all) {
+  std::vector<Optimizer> mine;
+  for (const Optimizer& o : all)
+    if (trains_in(g, o.name(), stage)) mine.push_back(o);
+  return mine;
+}
+
+// Every optimizer must belong to a stage: a stage trains one set of
+// parameters while the others stay as they are.
+void check_stages(const Config& c, const Graph& g, const std::vector<TrainingStage>& stages) {
+  if (stages.size() < 2) return;
+  std::string names;
+  for (const TrainingStage& st : stages) names += (names.empty() ? "" : ", ") + st.name + " (\"" + st.params + "\")";
+  for (const OptimizerConfig& o : c.train.optimizers) {
+    bool inside = false;
+    for (const TrainingStage& st : stages) inside |= trains_in(g, o.name, st);
+    if (!inside) {
+      std::string params;
+      for (const std::string& p : optimizer_params(g, o.name)) params += (params.empty() ? "" : ", ") + p;
+      throw InvalidInput(c.file + ": " + o.path + ".params: optimizer '" + o.name + "' trains " + params +
+                         ", but model kind " + c.kind->name() + " trains in stages, one after another: " + names +
+                         "; each optimizer must train the parameters of one stage (give \"params\" its prefix)");
+    }
+  }
+}
+
+// The stage that trains `epoch` (0-based) and the epoch it starts at.
+struct StageAt {
+  std::size_t index = 0;
+  int start = 0;
+};
+StageAt stage_at(const std::vector<TrainingStage>& stages, int epoch) {
+  int start = 0;
+  for (std::size_t i = 0; i + 1 < stages.size(); ++i) {
+    if (epoch < start + stages[i].epochs) return {i, start};
+    start += stages[i].epochs;
+  }
+  return {stages.size() - 1, start};
+}
+
 // Everything a run needs before it touches its directory.
 struct Prepared {
   Config config;
@@ -111,13 +166,14 @@ Prepared prepare(const TrainArgs& a) {
   if (a.limit) c.data.limit = *a.limit;
   p.data = load_data(c, true, true);  // the test files too: a bad one should fail now, not at eval
   try {
-    p.graph = c.kind->build(c.model, p.data.info);
+    p.graph = c.kind->build(c, p.data);
   } catch (const InvalidInput& e) {
     throw InvalidInput(c.file + ": " + e.what());
   }
   if (p.graph->find("labels").valid() && !p.data.train.labeled())
     throw InvalidInput(c.file + ": data: the model takes labels (graph input \"labels\"); give data.train_labels");
   p.untrained = add_optimizers(c, *p.graph);
+  check_stages(c, *p.graph, c.kind->stages(*p.graph, c));
   std::vector<std::string> metrics = c.kind->metrics(*p.graph);
   p.metric = c.eval.metric.empty() ? metrics.at(0) : c.eval.metric;
   bool known = false;
@@ -129,6 +185,7 @@ Prepared prepare(const TrainArgs& a) {
   if (!known)
     throw InvalidInput(c.file + ": eval.metric: model kind " + c.kind->name() + " has no metric \"" + p.metric +
                        "\" (it has: " + list + ")");
+  c.eval.metric = p.metric;  // resolved: config.json names the metric eval defaults to
   return p;
 }
 
@@ -145,23 +202,32 @@ class Run {
   Run(std::string dir, Prepared& p, Graph& g) : dir_(std::move(dir)), p_(p), c_(p.config), g_(g) {}
 
   // Trains from (epoch, batch) to c.train.epochs. Returns the exit code.
-  int train(Session& s, std::vector<Optimizer> opts, int epoch0, std::int64_t batch0, const CheckpointInfo* resumed) {
-    Value loss = g_.output("loss");
-    std::vector<Value> monitors;
-    if (g_.collections().count("monitors")) monitors = g_.collection("monitors");
-    Trainer trainer(s, loss, opts, monitors);
+  int train(Session& s, const std::vector<Optimizer>& opts, int epoch0, std::int64_t batch0,
+            const CheckpointInfo* resumed) {
+    const std::vector<TrainingStage> stages = c_.kind->stages(g_, c_);
     Batches batches(p_.data.train, c_.train.batch_size, c_.train.seed, 0, c_.train.drop_last, true);
     const std::int64_t nb = batches.size();
     if (nb == 0)
       throw InvalidInput(c_.file + ": train.batch_size: " + std::to_string(c_.train.batch_size) +
                          " with drop_last leaves no batch of the " + std::to_string(p_.data.train.size()) +
                          " training examples");
-    ModelRun run{g_, s, c_, c_.eval.batch_size};
+    ModelRun run{g_, s, c_, c_.eval.batch_size, &p_.data.train};
     Progress progress(::isatty(STDERR_FILENO) == 1, c_.train.epochs, nb);
     std::map<std::string, Tensor> feeds;
     const std::string weights = in_dir(dir_, kCheckpointFile);
+    std::optional<Trainer> trainer;  // the current stage's
+    std::vector<Optimizer> stage_opts;
+    std::size_t trainer_stage = stages.size();
 
     for (int epoch = epoch0; epoch < c_.train.epochs; ++epoch) {
+      const StageAt at = stage_at(stages, epoch);
+      const TrainingStage& stage = stages[at.index];
+      if (at.index != trainer_stage) {
+        stage_opts = stage_optimizers(g_, stage, opts);
+        trainer.emplace(s, stage.loss, stage_opts, stage.monitors, stage.state_updates);
+        trainer_stage = at.index;
+      }
+      const std::vector<Value>& monitors = stage.monitors;
       const std::int64_t first = epoch == epoch0 ? batch0 : 0;
       std::vector<double> sums(1 + monitors.size(), 0.0);
       double seconds = 0;
@@ -175,9 +241,10 @@ class Run {
       for (std::int64_t i = first; i < nb; ++i) {
         const Batch& b = batches[i];
         batch_feeds(g_, b.x, b.y, feeds);
-        const double progress_epochs = epoch + static_cast<double>(i) / static_cast<double>(nb);
+        // Schedules count epochs from the start of the stage.
+        const double progress_epochs = (epoch - at.start) + static_cast<double>(i) / static_cast<double>(nb);
         try {
-          const std::vector<double>& v = trainer.step(feeds, progress_epochs);
+          const std::vector<double>& v = trainer->step(feeds, progress_epochs);
           for (std::size_t k = 0; k < sums.size(); ++k) sums[k] += v[k];
         } catch (const RunError& e) {
           progress.clear();
@@ -203,16 +270,16 @@ class Run {
       Json line;
       line["epoch"] = epoch + 1;
       line["step"] = static_cast<std::int64_t>(epoch + 1) * nb;
+      if (!stage.name.empty()) line["stage"] = stage.name;
       line["loss"] = sums[0] / static_cast<double>(nb);
       for (std::size_t k = 0; k < monitors.size(); ++k) line[monitors[k].name()] = sums[k + 1] / static_cast<double>(nb);
       std::string summary;
-      if (p_.data.valid.size() > 0) {
+      {
         KeepStep keep(s);
-        Json r = c_.kind->evaluate(run, p_.metric, p_.data.valid, {});
-        line["valid_" + p_.metric] = r["value"];
-        summary = "  valid " + p_.metric + " " + fixed(r["value"].get<double>());
+        summary = c_.kind->epoch_report(run, p_.data, stage, p_.metric, line);
+        if (!summary.empty()) summary = "  " + summary;
       }
-      for (const Optimizer& o : opts)
+      for (const Optimizer& o : stage_opts)
         for (const OptimizerConfig& oc : c_.train.optimizers)
           if (oc.name == o.name())
             for (const auto& [h, sched] : oc.resolved_schedules)
@@ -222,7 +289,11 @@ class Run {
       write_metrics();
       save_checkpoint(s, weights, {{"epoch", std::to_string(epoch + 1)}, {"batch", "0"}});
       last_epoch_ = epoch + 1;
-      for (const auto& [file, image] : c_.kind->pictures(run, p_.data.info)) write_png(in_dir(dir_, file), image);
+      {
+        KeepStep keep(s);  // pictures that run the model must not move the checkpointed step
+        run.epoch = epoch + 1;
+        for (const auto& [file, image] : c_.kind->pictures(run, p_.data)) write_png(in_dir(dir_, file), image);
+      }
       char head[160];
       std::snprintf(head, sizeof head, "epoch %d/%d  step %" PRId64 "  loss %s", epoch + 1, c_.train.epochs,
                     static_cast<std::int64_t>(epoch + 1) * nb, fixed(line["loss"].get<double>()).c_str());
@@ -284,6 +355,14 @@ std::vector<std::string> metrics_up_to(const std::string& dir, int last) {
   return kept;
 }
 
+// What a new run starts from beyond the graph's initializers: the config's
+// values for recorded optimizers, the kind's data-dependent initial values.
+void start(Prepared& p, const Graph& g, Session& session, const std::vector<Optimizer>& opts) {
+  apply_recorded_hyper(p.config, opts, session);
+  ModelRun run{g, session, p.config, p.config.eval.batch_size, &p.data.train};
+  p.config.kind->initialize(run, p.data);
+}
+
 // A new run in the empty directory a.out (locked by the caller).
 int fresh(const TrainArgs& a, Prepared& p) {
   Config& c = p.config;
@@ -298,11 +377,11 @@ int fresh(const TrainArgs& a, Prepared& p) {
   std::unique_ptr<Graph> g = graph_from_json(text);
   Session session(*g, {.seed = c.train.seed});
   std::vector<Optimizer> opts = recover_optimizers(c, *g);
-  apply_recorded_hyper(c, opts, session);
+  start(p, *g, session, opts);
   save_checkpoint(session, in_dir(a.out, kCheckpointFile), {{"epoch", "0"}, {"batch", "0"}});
   Run run(a.out, p, *g);
   run.write_metrics();
-  return run.train(session, std::move(opts), 0, 0, nullptr);
+  return run.train(session, opts, 0, 0, nullptr);
 }
 
 // Continues the run in a.out (locked by the caller, stale temporary files
@@ -358,8 +437,8 @@ int resume(TrainArgs a) {
   CheckpointInfo info;
   if (fs::exists(weights, ec)) {
     info = load_checkpoint(session, weights);
-  } else {
-    apply_recorded_hyper(c, opts, session);
+  } else {  // killed before the first checkpoint
+    start(p, *g, session, opts);
     info.extra = {{"epoch", "0"}, {"batch", "0"}};
     save_checkpoint(session, weights, info.extra);
   }
@@ -379,7 +458,7 @@ int resume(TrainArgs a) {
   run.set_metrics(metrics_up_to(dir, done), done);
   run.write_metrics();
   std::fprintf(stderr, "%s: resuming at epoch %d, batch %lld\n", dir.c_str(), done + 1, static_cast<long long>(batch));
-  return run.train(session, std::move(opts), done, batch, &info);
+  return run.train(session, opts, done, batch, &info);
 }
 
 }  // namespace
