@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "anneal.hpp"
+#include "data/synthetic.hpp"
 #include "models/rbm.hpp"
 #include "models/rbm_eval.hpp"
 #include "models/rbm_sample.hpp"
@@ -67,34 +68,12 @@ inline Dataset gaussian_factors(std::int64_t n, std::int64_t v, std::int64_t k, 
 }
 
 // `groups` one-hot groups of `k` categories whose logits are scale · U h,
-// h ~ Bernoulli(0.5)^latent, U ~ N(0, 1): what a softmax RBM models.
+// h ~ Bernoulli(0.5)^latent, U ~ N(0, 1): what a softmax RBM models (the
+// generator of the CLI's synthetic-ratings data).
 inline Dataset softmax_factors(std::int64_t n, std::int64_t groups, std::int64_t k, std::int64_t latent, double scale,
                                std::uint64_t seed) {
-  Draws d(seed);
-  const std::int64_t v = groups * k;
-  std::vector<double> u(static_cast<std::size_t>(v * latent)), x(static_cast<std::size_t>(n * v), 0.0);
-  for (double& w : u) w = scale * d.normal();
-  std::vector<double> h(static_cast<std::size_t>(latent)), p(static_cast<std::size_t>(k));
-  for (std::int64_t r = 0; r < n; ++r) {
-    for (double& hj : h) hj = d.uniform() < 0.5 ? 1 : 0;
-    for (std::int64_t g = 0; g < groups; ++g) {
-      double z = 0;
-      for (std::int64_t c = 0; c < k; ++c) {
-        double a = 0;
-        for (std::int64_t j = 0; j < latent; ++j)
-          a += u[static_cast<std::size_t>((g * k + c) * latent + j)] * h[static_cast<std::size_t>(j)];
-        z += p[static_cast<std::size_t>(c)] = std::exp(a);
-      }
-      double t = d.uniform() * z;
-      std::int64_t c = 0;
-      while (c < k - 1 && t > p[static_cast<std::size_t>(c)]) t -= p[static_cast<std::size_t>(c++)];
-      x[static_cast<std::size_t>(r * v + g * k + c)] = 1;
-    }
-  }
-  Dataset ds;
-  ds.x = Tensor::from(x, {n, v});
-  ds.item_shape = {v};
-  return ds;
+  return synthetic_ratings(
+      {.users = n, .items = groups, .levels = k, .factors = latent, .strength = scale, .seed = seed});
 }
 
 // Examples [begin, end) of a dataset.
