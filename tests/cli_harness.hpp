@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/temp_dir.hpp"
 #include "data/idx.hpp"
 #include "io/checkpoint.hpp"
 
@@ -32,21 +33,7 @@ namespace anneal::cli_test {
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() / ("anneal-cli-" + std::to_string(::getpid()) + "-" + std::to_string(stamp) +
-                                        "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using anneal::testing::TempDir;
 
 inline std::string slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -172,6 +159,8 @@ struct Fixture {
   }
 };
 
-inline CheckpointInfo checkpoint_of(const std::string& dir) { return read_checkpoint_info(dir + "/weights.safetensors"); }
+inline CheckpointInfo checkpoint_of(const std::string& dir) {
+  return read_checkpoint_info(dir + "/weights.safetensors");
+}
 
 }  // namespace anneal::cli_test

@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/temp_dir.hpp"
 #include "anneal.hpp"
 #include "io/atomic_file.hpp"
 #include "io/checkpoint.hpp"
@@ -33,21 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() / ("anneal-ckpt-" + std::to_string(::getpid()) + "-" + std::to_string(stamp) +
-                                        "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using anneal::testing::TempDir;
 
 void write_bytes(const std::string& path, std::string_view bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);

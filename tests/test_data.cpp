@@ -11,6 +11,7 @@
 #include <set>
 #include <vector>
 
+#include "tests/temp_dir.hpp"
 #include "backend/error.hpp"
 #include "data/batches.hpp"
 #include "data/dataset.hpp"
@@ -24,22 +25,7 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 
 // A fresh directory under the system temp dir, removed with its contents.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() /
-           ("anneal-data-" + std::to_string(::getpid()) + "-" + std::to_string(stamp) + "-" +
-            std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using anneal::testing::TempDir;
 
 void write_raw(const std::string& path, const Bytes& b) {
   std::ofstream f(path, std::ios::binary);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "tests/temp_dir.hpp"
 #include "io/checkpoint.hpp"
 #include "tests/rbm_testing.hpp"
 
@@ -374,22 +375,7 @@ TEST_CASE("rbm: a model saved as graph JSON loads back as the same RBM and train
   CHECK(run(built) == run(loaded));
 }
 
-namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("anneal-rbm-" + std::to_string(::getpid()) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-}  // namespace
+using anneal::testing::TempDir;
 
 TEST_CASE("rbm: checkpoints round-trip every RBM type (PCD chains included) and a resumed PCD run is bit-identical") {
   using rbm::UnitType;
