@@ -95,7 +95,10 @@ struct RbmModel {
       for (std::int64_t i = 0; i < data.train.size(); ++i) {
         double words = 0;
         for (std::int64_t j = 0; j < units; ++j) words += x[i * units + j];
-        if (std::llround(words) > longest) longest = std::llround(words), which = i;
+        if (std::llround(words) > longest) {
+          longest = std::llround(words);
+          which = i;
+        }
       }
       if (!max_doc_length) max_doc_length = std::max<std::int64_t>(longest, 1);
       if (longest > *max_doc_length)

@@ -32,7 +32,8 @@ void RbmModelKeys::read(Section& m) {
     if (!shape->is_array() || shape->empty())
       fail_at(m.path("item_shape"), "expected a list of dimensions, e.g. [28, 28], got " + json_type_name(*shape));
     Dims d;
-    for (std::size_t i = 0; i < shape->size(); ++i) d.push_back(as_integer((*shape)[i], index_path(m.path("item_shape"), i), 1, kMaxUnits));
+    for (std::size_t i = 0; i < shape->size(); ++i)
+      d.push_back(as_integer((*shape)[i], index_path(m.path("item_shape"), i), 1, kMaxUnits));
     item_shape = d;
   }
 }

@@ -22,13 +22,14 @@ bool enumerable(const rbm::Rbm& r) {
 
 bool has_partition_function(const rbm::Rbm& r) { return r.spec.visible_type != rbm::UnitType::replicated_softmax; }
 
-// "500 bernoulli hidden units (2^500 configurations)".
-std::string layer_text(const rbm::Units& u, const char* role) {
+// "500 bernoulli hidden units (2^500 configurations)"; `type` "" for a
+// layer of mixed types (data and label units).
+std::string layer_text(const rbm::Units& u, const std::string& type, const char* role) {
   const double log2 = u.log_configurations() / std::log(2.0);
   char conf[64];
   if (std::isfinite(log2)) std::snprintf(conf, sizeof conf, "2^%.4g configurations", log2);
   else std::snprintf(conf, sizeof conf, "continuous");
-  return std::to_string(u.size()) + " " + rbm::unit_type_name(u.type()) + " " + role + " units (" + conf + ")";
+  return std::to_string(u.size()) + " " + (type.empty() ? "" : type + " ") + role + " units (" + conf + ")";
 }
 
 std::string fixed(double v, int digits) {
@@ -73,8 +74,8 @@ std::vector<std::string> rbm_metric_options(const std::string& metric) {
 Json metric_exact(ModelRun& run, const rbm::Rbm& r, const Dataset& data) {
   if (!enumerable(r))
     throw InvalidInput("--metric exact: exact log Z enumerates the smaller layer, at most 2^25 configurations (25 "
-                       "binary units); rbm '" + r.name + "' has " + layer_text(*r.visible, "visible") + " and " +
-                       layer_text(*r.hidden, "hidden") +
+                       "binary units); rbm '" + r.name + "' has " + layer_text(*r.visible, r.spec.label_classes > 0 ? "" : rbm::unit_type_name(r.spec.visible_type), "visible") +
+                       " and " + layer_text(*r.hidden, rbm::unit_type_name(r.spec.hidden_type), "hidden") +
                        (r.spec.hidden_type == rbm::UnitType::bernoulli ? "; use --metric ais" : ""));
   const double log_z = rbm::exact_log_z(run.session, r);
   return loglik_result("exact", rbm::mean_log_prob(run.session, r, data, log_z), data.size(), log_z);

@@ -62,7 +62,8 @@ Image rows_grid(const Tensor& rows, const RbmPictureLayout& l, std::int64_t colu
   if (v != l.data_units) {
     data = Tensor::empty(DType::f32, {n, l.data_units});
     for (std::int64_t i = 0; i < n; ++i)
-      std::copy(rows.data<float>() + i * v, rows.data<float>() + i * v + l.data_units, data.data<float>() + i * l.data_units);
+      std::copy(rows.data<float>() + i * v, rows.data<float>() + i * v + l.data_units,
+                data.data<float>() + i * l.data_units);
   }
   return image_grid(data, l.tile, {.columns = std::min(n, columns), .scale = l.scale});
 }

@@ -325,7 +325,11 @@ TEST_CASE("cli rbm: bad RBM configs exit 2 with one line naming the file and JSO
          c["train"]["generative_weight"] = 0;
        },
        {"train.generative_weight"}},
-      {"layer epochs", [](json& c) { c["model"] = {{"kind", "rbm_stack"}, {"hidden", {8, 4}}}; c["train"]["layer_epochs"] = {1, 2, 3}; },
+      {"layer epochs",
+       [](json& c) {
+         c["model"] = {{"kind", "rbm_stack"}, {"hidden", {8, 4}}};
+         c["train"]["layer_epochs"] = {1, 2, 3};
+       },
        {"train.layer_epochs", "2"}},
       {"optimizer across layers",
        [](json& c) {
