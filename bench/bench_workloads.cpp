@@ -25,7 +25,10 @@ void run_workload(benchmark::State& state, const std::string& id, std::int64_t b
   set_num_threads(static_cast<int>(state.range(0)));
   Workload probe = make_workload(id, batch);
   WorkloadData data(probe.binary, probe.batch);
-  double rss_data = rss_kb();
+  // Google Benchmark calls this function several times per process; later
+  // calls reuse the heap pages the first one freed, so only the first call's
+  // baseline shows the model's memory (parameters, state, arena, oneDNN).
+  static const double rss_data = rss_kb();
   Workload w = make_workload(id, batch);
   Session s(*w.graph);
   std::int64_t i = 0;
