@@ -2,6 +2,8 @@
 // fusion, GEMM counts, memory planning, concurrency, reproducibility.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include <barrier>
 #include <chrono>
 #include <cmath>
@@ -59,6 +61,30 @@ TEST_CASE("runtime: the compiled MLP step fuses matmul + bias + activation and e
   CHECK(p.stats().fused_groups >= 6);  // one per parameter update at least
   CHECK(p.stats().in_place_assigns == 12);  // 6 params + 6 velocities, written where they live
   CHECK(p.stats().cse_merged > 0);
+}
+
+TEST_CASE("runtime: a profiled program reports a mean time for every step and stops when asked") {
+  ModelGraph m = mlp_graph();
+  Session s(*m.g);
+  Program& p = s.program(m.fetches, updates_of(m), 100);
+  const std::string plain = p.describe();
+  CHECK(plain.find(" us  ") == std::string::npos);
+  p.set_profiling(true);
+  for (int i = 0; i < 3; ++i) s.run_views(m.feeds, m.fetches, updates_of(m));
+  const std::string timed = p.describe();
+  INFO(timed);
+  std::istringstream lines(timed);
+  int steps = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("commit ", 0) == 0) continue;
+    ++steps;
+    const double us = std::stod(line);  // each step line starts with its time
+    CHECK(us >= 0);
+    CHECK(line.find(" us  L") != std::string::npos);
+  }
+  CHECK(steps == p.stats().steps);
+  p.set_profiling(false);
+  CHECK(p.describe() == plain);
 }
 
 TEST_CASE("runtime: CD-1 compiles to the 5 GEMMs the math needs") {
