@@ -23,12 +23,12 @@ double ulps(float got, double exact) {
 template <class F, class G>
 double max_ulps(float lo, float hi, F ours, G exact) {
   double worst = 0;
-  auto step = [](float v) {
-    std::int32_t b = std::bit_cast<std::int32_t>(v);
-    return std::bit_cast<float>(v >= 0 ? b + 61 : b - 61);
+  auto step = [](float v) {  // 61 representable floats up, in unsigned bit patterns (no overflow)
+    const std::uint32_t b = std::bit_cast<std::uint32_t>(v);
+    if (!(v < 0.0f)) return std::bit_cast<float>(b + 61u);
+    return b - 0x80000000u <= 61u ? 0.0f : std::bit_cast<float>(b - 61u);  // negatives shrink toward -0
   };
   for (float x = lo; x < hi; x = step(x)) {
-    if (x == 0.0f && std::signbit(x)) x = 0.0f;
     worst = std::max(worst, ulps(ours(x), exact(static_cast<double>(x))));
   }
   return worst;
