@@ -163,4 +163,17 @@ inline CheckpointInfo checkpoint_of(const std::string& dir) {
   return read_checkpoint_info(dir + "/weights.safetensors");
 }
 
+// Exit 2, one line on stderr holding every `expect`, nothing on stdout.
+inline void check_usage_error(const std::vector<std::string>& args, const std::vector<std::string>& expect) {
+  Result r = anneal_cmd(args);
+  std::string command;
+  for (const auto& a : args) command += " " + a;
+  CAPTURE(command);
+  CAPTURE(r.err);
+  CHECK(r.code == 2);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.out.empty());
+  for (const auto& s : expect) CHECK_MESSAGE(contains(r.err, s), "expected '" << s << "' in: " << r.err);
+}
+
 }  // namespace anneal::cli_test

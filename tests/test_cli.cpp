@@ -181,14 +181,7 @@ TEST_CASE("cli: the mlp run directory and eval options and PNG filters") {
            {"sample", run, "--n", "0", "--out", fx.dir / "s.png"},
            {"inspect", fx.dir / "missing.json"},
        }) {
-    Result b = anneal_cmd(args);
-    std::string command;
-    for (const auto& a : args) command += " " + a;
-    CAPTURE(command);
-    CAPTURE(b.err);
-    CHECK(b.code == 2);
-    CHECK(lines(b.err) == 1);
-    CHECK(b.out.empty());
+    check_usage_error(args, {});
   }
 }
 

@@ -60,19 +60,6 @@ bool same_bytes(const Tensor& a, const Tensor& b) {
          std::equal(a.data<float>(), a.data<float>() + a.numel(), b.data<float>());
 }
 
-// Exit 2, one line on stderr holding every `expect`, nothing on stdout.
-void check_usage_error(const std::vector<std::string>& args, const std::vector<std::string>& expect) {
-  Result r = anneal_cmd(args);
-  std::string command;
-  for (const auto& a : args) command += " " + a;
-  CAPTURE(command);
-  CAPTURE(r.err);
-  CHECK(r.code == 2);
-  CHECK(lines(r.err) == 1);
-  CHECK(r.out.empty());
-  for (const auto& s : expect) CHECK_MESSAGE(contains(r.err, s), "expected '" << s << "' in: " << r.err);
-}
-
 }  // namespace
 
 TEST_CASE("cli rbm: a run reports its monitors each epoch and exact and AIS agree on log Z") {
