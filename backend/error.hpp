@@ -25,4 +25,18 @@ class RunError : public Error {
   using Error::Error;
 };
 
+// A message as one printable line: newlines and control characters escaped
+// (names from hostile files may carry them), so "one line on stderr" holds.
+inline std::string one_line(const std::string& s) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c < 0x20 || c == 0x7f) out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
 }  // namespace anneal

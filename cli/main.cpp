@@ -33,20 +33,6 @@ using namespace anneal::cli;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-// One line whatever the message holds (names from hostile files may carry
-// newlines or control characters).
-std::string one_line(const std::string& s) {
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c < 0x20 || c == 0x7f) out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
-    else out += static_cast<char>(c);
-  }
-  return out;
-}
-
 int report(int code, const std::string& message) {
   std::fprintf(stderr, "anneal: %s\n", one_line(message).c_str());
   return code;

@@ -12,24 +12,6 @@
 #include "backend/error.hpp"
 #include "io/graph_json.hpp"
 
-namespace {
-
-// One line whatever the message holds (names in a hostile file may carry
-// newlines or control characters).
-std::string one_line(const std::string& s) {
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c < 0x20 || c == 0x7f) out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
-    else out += static_cast<char>(c);
-  }
-  return out;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {
     std::cerr << "usage: anneal-graph-check FILE.json...\n"
@@ -41,10 +23,10 @@ int main(int argc, char** argv) {
     try {
       anneal::load_graph(argv[i]);  // errors carry the "FILE: " prefix
     } catch (const anneal::InvalidInput& e) {
-      std::cerr << one_line(e.what()) << '\n';
+      std::cerr << anneal::one_line(e.what()) << '\n';
       if (status == 0) status = 2;
     } catch (const std::exception& e) {
-      std::cerr << one_line(std::string(argv[i]) + ": internal error: " + e.what()) << '\n';
+      std::cerr << anneal::one_line(std::string(argv[i]) + ": internal error: " + e.what()) << '\n';
       status = 1;
     }
   }
