@@ -67,9 +67,9 @@ ThreadShare::~ThreadShare() {
 
 namespace anneal {
 
-void prefer_passive_omp_waiting(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  if (::setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+void bounded_omp_spinning(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
+  if (::setenv("GOMP_SPINCOUNT", "10000", 1) != 0) return;
   ::execv("/proc/self/exe", argv);
   // Still here: the exec failed; run on with libgomp's default.
 }

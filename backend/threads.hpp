@@ -17,13 +17,16 @@ int thread_budget();
 // Runs the calling thread's kernels (oneDNN included) on `n` threads until
 // destroyed: how concurrent branches split the budget instead of each
 // taking all of it.
-// For a program's main(): unless OMP_WAIT_POLICY is set, re-executes the
-// program with OMP_WAIT_POLICY=passive (libgomp reads it once, before main).
-// libgomp's default keeps idle threads spinning; when another process holds
-// one of the cores, a 2-thread step then runs 5-40x slower than on 1 thread,
-// where with passive waiting it never falls below 1-thread speed. Returns if
-// the variable is already set or the re-exec fails.
-void prefer_passive_omp_waiting(char** argv);
+// For a program's main(): unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set,
+// re-executes the program with GOMP_SPINCOUNT=10000 (libgomp reads it once,
+// before main): an idle OpenMP thread spins briefly, then sleeps.
+// Why bounded: a training step opens dozens of parallel regions a few
+// microseconds apart. Sleeping at once (passive) pays a wake-up for each,
+// which made 2-thread steps 1.3-1.8x slower than short spinning on a quiet
+// machine; spinning long (libgomp's default) made them 5-40x slower when
+// another process holds a core, where a 10000 spin count costs 1.4-1.7x.
+// Returns if either variable is already set or the re-exec fails.
+void bounded_omp_spinning(char** argv);
 
 class ThreadShare {
  public:

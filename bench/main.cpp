@@ -24,7 +24,7 @@ int flag(int argc, char** argv, const char* name, int fallback) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  anneal::prefer_passive_omp_waiting(argv);  // backend/threads.hpp: robust when cores are shared
+  anneal::bounded_omp_spinning(argv);  // backend/threads.hpp: fast parallel regions, robust when cores are shared
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--profile") != 0) continue;
     try {

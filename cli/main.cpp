@@ -69,7 +69,7 @@ Options parse_extras(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  anneal::prefer_passive_omp_waiting(argv);  // backend/threads.hpp: robust when cores are shared
+  anneal::bounded_omp_spinning(argv);  // backend/threads.hpp: fast parallel regions, robust when cores are shared
   CLI::App app{"anneal: train, evaluate, sample and inspect deep generative models (docs/config-format.md)", "anneal"};
   app.set_version_flag("--version", "anneal " + anneal_version() + " (" + git_revision() + ")");
   app.require_subcommand(1);

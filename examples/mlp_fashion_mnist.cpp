@@ -13,7 +13,7 @@
 using namespace anneal;
 
 int main(int argc, char** argv) {
-  anneal::prefer_passive_omp_waiting(argv);  // backend/threads.hpp: robust when cores are shared
+  anneal::bounded_omp_spinning(argv);  // backend/threads.hpp: fast parallel regions, robust when cores are shared
   MlpTrainOptions o;
   std::int64_t limit = 0;
   std::string dir = kFashionMnistDir;

@@ -294,6 +294,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       if (f.bias >= 0) read(f.bias);
       s.label = gemm_label(f);
       s.heavy = true;
+      const Node& m = a.node(f.matmul);
+      Dims as = a.shape(a.in(f.matmul, 0));
+      s.cost = static_cast<double>(numel(a.shape(f.matmul))) * static_cast<double>(as[m.attrs.i("trans_a") ? 0 : 1]);
       ++st.gemms;
       st.fused_matmuls += f.nodes.size() > 1;
     } else if (in_multi_group(i)) {
@@ -315,7 +318,8 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       s.label = nd.op->name;
       s.elementwise = nd.op->chunk != nullptr;
       // A big single kernel may share a level's budget with another.
-      s.heavy = numel(a.shape(id)) >= (1 << 16);
+      s.cost = static_cast<double>(numel(a.shape(id)));
+      s.heavy = s.cost >= (1 << 16);
     }
     producer[static_cast<std::size_t>(s.write)] = static_cast<int>(steps.size());
     for (const Node* m : s.nodes)
@@ -385,9 +389,21 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     int e = b;
     while (e < static_cast<int>(steps.size()) && steps[static_cast<std::size_t>(e)].level == l) ++e;
     P.levels.emplace_back(b, e);
+    // Heavy steps side by side, each on a share of the budget, only when every
+    // one keeps >= 2 threads and their costs are within 4x: oneDNN scales one
+    // GEMM well over a few threads, while the TBB hand-off and one-thread
+    // GEMMs (beside a tiny elementwise step, at worst) made W1-W6 at 2
+    // threads 1.1-1.7x slower than running in order.
     int heavy = 0;
-    for (int k = b; k < e; ++k) heavy += steps[static_cast<std::size_t>(k)].heavy;
-    bool side_by_side = opt.concurrent && threads >= 2 && heavy >= 2;
+    double lo = 0, hi = 0;
+    for (int k = b; k < e; ++k) {
+      const Step& s = steps[static_cast<std::size_t>(k)];
+      if (!s.heavy) continue;
+      lo = heavy == 0 ? s.cost : std::min(lo, s.cost);
+      hi = std::max(hi, s.cost);
+      ++heavy;
+    }
+    bool side_by_side = opt.concurrent && heavy >= 2 && threads / heavy >= 2 && hi <= 4 * lo;
     st.concurrent_levels += side_by_side;
     for (int k = b; k < e; ++k) {
       Step& s = steps[static_cast<std::size_t>(k)];

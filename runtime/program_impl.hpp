@@ -36,7 +36,8 @@ struct Step {
   std::vector<int> reads;           // slots
   int write = -1;                   // slot
   std::vector<int> side_writes;     // more slots a fused pass writes (new optimizer moments)
-  bool heavy = false;               // worth running beside another heavy step
+  bool heavy = false;               // may run beside another heavy step of its level
+  double cost = 0;                  // multiply-adds (GEMM) or elements (single kernel)
   bool elementwise = false;         // reads and writes element i at the same index
   int level = 0;
   int lane = 0;                     // which scratch it uses when levels run concurrently

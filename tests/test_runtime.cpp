@@ -135,9 +135,9 @@ const OpDef kRendezvous{.name = "test_rendezvous", .min_inputs = 1, .max_inputs 
                         .fast = rendezvous_kernel, .ref = rendezvous_kernel, .not_differentiable = "test op"};
 }  // namespace
 
-TEST_CASE("runtime: independent branches run concurrently with 2 threads") {
+TEST_CASE("runtime: independent branches run concurrently with 4 threads and in order with 2") {
   ThreadsGuard guard;
-  set_num_threads(2);
+  set_num_threads(4);
   Graph g;
   Value x = g.input("x", {Dim::batch(), 256});
   Value a = g.add(kRendezvous, {x * 2.0});
@@ -150,6 +150,9 @@ TEST_CASE("runtime: independent branches run concurrently with 2 threads") {
   CHECK(g_met.load() == 2);
   CHECK(out.at(0) == 5.0);
   CHECK(s.program({y}, {}, 256).stats().concurrent_levels >= 1);
+  // With 2 threads each branch would get one: in order, each with both.
+  set_num_threads(2);
+  CHECK(s.program({y}, {}, 256).stats().concurrent_levels == 0);
 }
 
 TEST_CASE("runtime: the same seed and thread count give bitwise-identical parameters after 100 steps") {
