@@ -2,6 +2,7 @@
 // levels, decide in-place updates, plan memory, bind kernels.
 #include <algorithm>
 #include <cstring>
+#include <tuple>
 #include <unordered_map>
 
 #include "backend/error.hpp"
@@ -94,6 +95,7 @@ Analysis analyze(const Graph& g, const std::vector<int>& roots_fetch, const std:
 
 struct MatmulFusion {
   int matmul = -1, bias = -1, out = -1;
+  int second = -1;  // a plain matmul whose product the GEMM adds onto the first's (C += A2 B2)
   std::vector<int> nodes;
   GemmActivation act = GemmActivation::none;
   float alpha = 0;
@@ -142,6 +144,28 @@ MatmulFusion fuse_matmul(const Analysis& a, int m, bool enabled) {
   return f;
 }
 
+bool plain_matmul(const Analysis& a, int id) { return is_op(a.node(id), "matmul") && a.node(id).type.dtype == DType::f32; }
+
+// add(matmul, matmul) of one shape, each product used only by the add (how
+// autodiff sums a weight's gradient over its uses): one step where the second
+// GEMM accumulates into the first's output (oneDNN's sum post-op), so the two
+// products never exist apart and no pass adds them.
+MatmulFusion pair_matmuls(const Analysis& a, int m) {
+  MatmulFusion f;
+  const auto& cs = a.consumers[static_cast<std::size_t>(m)];
+  if (cs.size() != 1 || !a.single_consumer(m, cs[0]) || !is_op(a.node(cs[0]), "add")) return f;
+  int add = cs[0];
+  int other = a.in(add, 0) == m ? a.in(add, 1) : a.in(add, 0);
+  if (other == m || !plain_matmul(a, other) || !a.single_consumer(other, add) || a.shape(other) != a.shape(m) ||
+      a.shape(add) != a.shape(m))
+    return f;
+  f.matmul = m;
+  f.second = other;
+  f.out = add;
+  f.nodes = {m, other, add};
+  return f;
+}
+
 // An elementwise op the fused pass can run: f32, a chunk kernel, and every
 // input the output's shape, a scalar, or a repeated trailing block.
 bool chunkable(const Analysis& a, int id) {
@@ -158,7 +182,7 @@ bool chunkable(const Analysis& a, int id) {
 }
 
 std::string gemm_label(const MatmulFusion& f) {
-  std::string s = "gemm";
+  std::string s = f.second >= 0 ? "gemm+gemm" : "gemm";
   if (f.bias >= 0) s += "+bias";
   switch (f.act) {
     case GemmActivation::relu: s += "+relu"; break;
@@ -194,8 +218,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
   std::vector<int> gemm_of(n, -1);   // output node -> index into fusions
   std::vector<MatmulFusion> fusions;
   for (std::size_t i = 0; i < n; ++i) {
-    if (!a.needed[i] || !is_op(a.node(static_cast<int>(i)), "matmul")) continue;
-    MatmulFusion f = fuse_matmul(a, static_cast<int>(i), opt.fuse_matmul);
+    if (!a.needed[i] || absorbed[i] || !is_op(a.node(static_cast<int>(i)), "matmul")) continue;
+    MatmulFusion f = opt.fuse_matmul ? pair_matmuls(a, static_cast<int>(i)) : MatmulFusion{};
+    if (f.second < 0) f = fuse_matmul(a, static_cast<int>(i), opt.fuse_matmul);
     for (int id : f.nodes)
       if (id != f.out) absorbed[static_cast<std::size_t>(id)] = 1;
     gemm_of[static_cast<std::size_t>(f.out)] = static_cast<int>(fusions.size());
@@ -289,15 +314,17 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     if (gemm_of[i] >= 0) {
       const MatmulFusion& f = fusions[static_cast<std::size_t>(gemm_of[i])];
       for (int k : f.nodes) s.nodes.push_back(&a.node(k));
-      read(a.in(f.matmul, 0));
-      read(a.in(f.matmul, 1));
+      for (int mm : {f.matmul, f.second})
+        if (mm >= 0) read(a.in(mm, 0)), read(a.in(mm, 1));
       if (f.bias >= 0) read(f.bias);
       s.label = gemm_label(f);
       s.heavy = true;
-      const Node& m = a.node(f.matmul);
-      Dims as = a.shape(a.in(f.matmul, 0));
-      s.cost = static_cast<double>(numel(a.shape(f.matmul))) * static_cast<double>(as[m.attrs.i("trans_a") ? 0 : 1]);
-      ++st.gemms;
+      for (int mm : {f.matmul, f.second}) {
+        if (mm < 0) continue;
+        Dims as = a.shape(a.in(mm, 0));
+        s.cost += static_cast<double>(numel(a.shape(mm))) * static_cast<double>(as[a.node(mm).attrs.i("trans_a") ? 0 : 1]);
+      }
+      st.gemms += f.second >= 0 ? 2 : 1;
       st.fused_matmuls += f.nodes.size() > 1;
     } else if (in_multi_group(i)) {
       for (std::size_t k = 0; k < n; ++k)
@@ -462,19 +489,31 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     const Node* node = s.node;
     if (gemm_of[static_cast<std::size_t>(node->id)] >= 0) {
       const MatmulFusion& f = fusions[static_cast<std::size_t>(gemm_of[static_cast<std::size_t>(node->id)])];
-      const Node& m = a.node(f.matmul);
-      bool ta = m.attrs.i("trans_a") != 0, tb = m.attrs.i("trans_b") != 0;
-      Dims as = a.shape(a.in(f.matmul, 0)), bs = a.shape(a.in(f.matmul, 1));
-      GemmShape gs{.trans_a = ta, .trans_b = tb, .m = ta ? as[1] : as[0], .n = tb ? bs[0] : bs[1],
-                   .k = ta ? as[0] : as[1], .bias = f.bias >= 0, .act = f.act, .alpha = f.alpha};
-      P.gemms.emplace_back(gs, s.share);
-      GemmPlan* gp = &P.gemms.back();
-      const Tensor* A = &P.slots[static_cast<std::size_t>(slot(m.inputs[0].id))].tensor;
-      const Tensor* B = &P.slots[static_cast<std::size_t>(slot(m.inputs[1].id))].tensor;
-      const Tensor* bias = f.bias >= 0 ? &P.slots[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(f.bias)])].tensor : nullptr;
-      s.exec = [gp, A, B, bias, out](const RunContext&) {
-        gp->run(A->data<float>(), B->data<float>(), out->data<float>(), bias ? bias->data<float>() : nullptr);
+      // One GemmPlan per product; a pair's second accumulates onto the first.
+      auto plan = [&](int mm, bool accumulate) {
+        const Node& m = a.node(mm);
+        bool ta = m.attrs.i("trans_a") != 0, tb = m.attrs.i("trans_b") != 0;
+        Dims as = a.shape(a.in(mm, 0)), bs = a.shape(a.in(mm, 1));
+        GemmShape gs{.trans_a = ta, .trans_b = tb, .m = ta ? as[1] : as[0], .n = tb ? bs[0] : bs[1],
+                     .k = ta ? as[0] : as[1], .bias = f.bias >= 0 && !accumulate, .act = f.act, .alpha = f.alpha,
+                     .accumulate = accumulate};
+        P.gemms.emplace_back(gs, s.share);
+        return std::make_tuple(&P.gemms.back(), &P.slots[static_cast<std::size_t>(slot(m.inputs[0].id))].tensor,
+                               &P.slots[static_cast<std::size_t>(slot(m.inputs[1].id))].tensor);
       };
+      auto [gp, A, B] = plan(f.matmul, false);
+      const Tensor* bias = f.bias >= 0 ? &P.slots[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(f.bias)])].tensor : nullptr;
+      if (f.second < 0) {
+        s.exec = [gp, A, B, bias, out](const RunContext&) {
+          gp->run(A->data<float>(), B->data<float>(), out->data<float>(), bias ? bias->data<float>() : nullptr);
+        };
+      } else {
+        auto [gp2, A2, B2] = plan(f.second, true);
+        s.exec = [gp, A, B, gp2, A2, B2, out](const RunContext&) {
+          gp->run(A->data<float>(), B->data<float>(), out->data<float>());
+          gp2->run(A2->data<float>(), B2->data<float>(), out->data<float>());
+        };
+      }
     } else if (s.nodes.size() > 1) {
       FusedElementwise fe;
       fe.out = out;

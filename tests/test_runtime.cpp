@@ -95,6 +95,9 @@ TEST_CASE("runtime: CD-1 compiles to the 5 GEMMs the math needs") {
   // v0 W, h0 W^T, v1 W, v0^T ph0, v1^T ph1: the forward v0 W is shared with
   // the free energy's by CSE, and no gradient of the data is computed.
   CHECK(p.stats().gemms == 5);
+  // The two weight-gradient products accumulate into one buffer (the
+  // reference test above checks the numbers).
+  CHECK(p.describe().find("gemm+gemm") != std::string::npos);
 }
 
 TEST_CASE("runtime: planned memory of the deep autoencoder is at most half of the unplanned sum") {
