@@ -96,6 +96,8 @@ Analysis analyze(const Graph& g, const std::vector<int>& roots_fetch, const std:
 struct MatmulFusion {
   int matmul = -1, bias = -1, out = -1;
   int second = -1;  // a plain matmul whose product the GEMM adds onto the first's (C += A2 B2)
+  int onto = -1;    // a state the products are added onto, scaled: out = scale * onto + products
+  int scale = -1;   // that scalar
   std::vector<int> nodes;
   GemmActivation act = GemmActivation::none;
   float alpha = 0;
@@ -166,6 +168,40 @@ MatmulFusion pair_matmuls(const Analysis& a, int m) {
   return f;
 }
 
+// An optimizer's momentum, v_new = mu * v + g, assigned back to v, where g is
+// a fusion's plain product(s): the GEMM adds onto v in place (sum post-op
+// with scale mu), so the gradient never exists apart from the velocity and
+// the update pass reads one array less.
+void accumulate_onto_state(const Analysis& a, MatmulFusion& f) {
+  if (f.bias >= 0 || f.act != GemmActivation::none) return;
+  const auto& cs = a.consumers[static_cast<std::size_t>(f.out)];
+  if (cs.size() != 1 || !a.single_consumer(f.out, cs[0]) || !is_op(a.node(cs[0]), "add")) return;
+  int add = cs[0];
+  int scaled = a.in(add, 0) == f.out ? a.in(add, 1) : a.in(add, 0);
+  if (scaled == f.out || !is_op(a.node(scaled), "mul") || !a.single_consumer(scaled, add) ||
+      a.shape(add) != a.shape(f.out))
+    return;
+  for (int k = 0; k < 2; ++k) {
+    int v = a.in(scaled, static_cast<std::size_t>(k)), mu = a.in(scaled, static_cast<std::size_t>(1 - k));
+    const Node& vn = a.node(v);
+    const Node& mn = a.node(mu);
+    if (vn.op->role != OpRole::state || a.shape(v) != a.shape(add) || numel(a.shape(mu)) != 1 ||
+        mn.type.dtype != DType::f32 || (mn.op->role != OpRole::state && mn.op->role != OpRole::constant &&
+                                        mn.op->role != OpRole::param))
+      continue;
+    bool assigned_back = false;  // the sum is v's next value
+    for (int c : a.consumers[static_cast<std::size_t>(add)])
+      assigned_back |= a.node(c).op->role == OpRole::assign && a.in(c, 0) == v && a.in(c, 1) == add;
+    if (!assigned_back) continue;
+    f.onto = v;
+    f.scale = mu;
+    f.out = add;
+    f.nodes.push_back(scaled);
+    f.nodes.push_back(add);
+    return;
+  }
+}
+
 // An elementwise op the fused pass can run: f32, a chunk kernel, and every
 // input the output's shape, a scalar, or a repeated trailing block.
 bool chunkable(const Analysis& a, int id) {
@@ -183,6 +219,7 @@ bool chunkable(const Analysis& a, int id) {
 
 std::string gemm_label(const MatmulFusion& f) {
   std::string s = f.second >= 0 ? "gemm+gemm" : "gemm";
+  if (f.onto >= 0) s += "+onto_state";
   if (f.bias >= 0) s += "+bias";
   switch (f.act) {
     case GemmActivation::relu: s += "+relu"; break;
@@ -221,6 +258,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     if (!a.needed[i] || absorbed[i] || !is_op(a.node(static_cast<int>(i)), "matmul")) continue;
     MatmulFusion f = opt.fuse_matmul ? pair_matmuls(a, static_cast<int>(i)) : MatmulFusion{};
     if (f.second < 0) f = fuse_matmul(a, static_cast<int>(i), opt.fuse_matmul);
+    if (opt.fuse_matmul && opt.in_place_updates) accumulate_onto_state(a, f);
     for (int id : f.nodes)
       if (id != f.out) absorbed[static_cast<std::size_t>(id)] = 1;
     gemm_of[static_cast<std::size_t>(f.out)] = static_cast<int>(fusions.size());
@@ -317,6 +355,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       for (int mm : {f.matmul, f.second})
         if (mm >= 0) read(a.in(mm, 0)), read(a.in(mm, 1));
       if (f.bias >= 0) read(f.bias);
+      if (f.onto >= 0) read(f.onto), read(f.scale), s.accumulates = slot_of[static_cast<std::size_t>(f.onto)];
       s.label = gemm_label(f);
       s.heavy = true;
       for (int mm : {f.matmul, f.second}) {
@@ -387,7 +426,8 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     for (std::size_t k = 0; ok && k < steps.size(); ++k) {
       const Step& r = steps[k];
       if (std::find(r.reads.begin(), r.reads.end(), tslot) == r.reads.end()) continue;
-      ok = static_cast<int>(k) == w ? r.elementwise : r.level < steps[static_cast<std::size_t>(w)].level;
+      ok = static_cast<int>(k) == w ? r.elementwise || r.accumulates == tslot
+                                    : r.level < steps[static_cast<std::size_t>(w)].level;
       if (ok && static_cast<int>(k) == w && r.nodes.size() > 1) {
         // Chunk by chunk, the pass runs its ops in order: every op reading the
         // old value must come before (or be) the op writing the new one.
@@ -501,13 +541,29 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
         return std::make_tuple(&P.gemms.back(), &P.slots[static_cast<std::size_t>(slot(m.inputs[0].id))].tensor,
                                &P.slots[static_cast<std::size_t>(slot(m.inputs[1].id))].tensor);
       };
-      auto [gp, A, B] = plan(f.matmul, false);
       const Tensor* bias = f.bias >= 0 ? &P.slots[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(f.bias)])].tensor : nullptr;
-      if (f.second < 0) {
+      if (f.onto >= 0) {
+        // out = mu * v + products: v's storage itself when the assign is in
+        // place, else a copy of v first.
+        auto [gp, A, B] = plan(f.matmul, true);
+        GemmPlan* gp2 = nullptr;
+        const Tensor *A2 = nullptr, *B2 = nullptr;
+        if (f.second >= 0) std::tie(gp2, A2, B2) = plan(f.second, true);
+        const Tensor* V = &P.slots[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(f.onto)])].tensor;
+        const Tensor* mu = &P.slots[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(f.scale)])].tensor;
+        s.exec = [gp, A, B, gp2, A2, B2, V, mu, out](const RunContext&) {
+          if (out->data<float>() != V->data<float>()) out->copy_from(*V);
+          gp->set_sum_scale(mu->data<float>()[0]);
+          gp->run(A->data<float>(), B->data<float>(), out->data<float>());
+          if (gp2) gp2->run(A2->data<float>(), B2->data<float>(), out->data<float>());
+        };
+      } else if (f.second < 0) {
+        auto [gp, A, B] = plan(f.matmul, false);
         s.exec = [gp, A, B, bias, out](const RunContext&) {
           gp->run(A->data<float>(), B->data<float>(), out->data<float>(), bias ? bias->data<float>() : nullptr);
         };
       } else {
+        auto [gp, A, B] = plan(f.matmul, false);
         auto [gp2, A2, B2] = plan(f.second, true);
         s.exec = [gp, A, B, gp2, A2, B2, out](const RunContext&) {
           gp->run(A->data<float>(), B->data<float>(), out->data<float>());

@@ -36,6 +36,7 @@ struct Step {
   std::vector<int> reads;           // slots
   int write = -1;                   // slot
   std::vector<int> side_writes;     // more slots a fused pass writes (new optimizer moments)
+  int accumulates = -1;             // slot a GEMM adds its product onto (may be written in place)
   bool heavy = false;               // may run beside another heavy step of its level
   double cost = 0;                  // multiply-adds (GEMM) or elements (single kernel)
   bool elementwise = false;         // reads and writes element i at the same index
