@@ -57,6 +57,11 @@ Analysis analyze(const Graph& g, const std::vector<int>& roots_fetch, const std:
     if (!reach[i]) continue;
     const Node& nd = g.node(static_cast<int>(i));
     a.canon[i] = static_cast<int>(i);
+    // stop_gradient only matters to autodiff: running, it is its input.
+    if (is_op(nd, "stop_gradient")) {
+      a.canon[i] = a.canon[static_cast<std::size_t>(nd.inputs[0].id)];
+      continue;
+    }
     if (!cse || !cse_able(nd)) continue;
     std::size_t h = std::hash<const void*>()(nd.op);
     for (const Value& v : nd.inputs) h = h * 1000003u ^ static_cast<std::size_t>(a.canon[static_cast<std::size_t>(v.id)]);
