@@ -1,11 +1,13 @@
 // A compiled program: one graph, compiled for a set of requested values, a
 // batch size and a thread count. Compilation prunes what the requests do not
 // need, merges common subexpressions, fuses matmul + bias + activation into
-// one oneDNN primitive and chains of elementwise ops into one pass, orders
-// the steps in levels (the steps of a level are independent and run
-// concurrently on TBB), and places every intermediate value in one arena by
-// liveness. Running it binds the feeds and persistent tensors and allocates
-// nothing.
+// one oneDNN primitive, the two products of a weight's gradient into one
+// accumulating GEMM, an optimizer's momentum (v = mu v + grad) into that
+// GEMM's output, and chains of elementwise ops into one pass; it orders the
+// steps in levels (balanced heavy steps of a level may run side by side on
+// TBB when each keeps two or more threads), and places every intermediate
+// value in one arena by liveness. Running it binds the feeds and persistent
+// tensors and allocates nothing.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -20,9 +22,9 @@ namespace anneal {
 
 struct CompileOptions {
   bool cse = true;
-  bool fuse_matmul = true;       // matmul + bias + activation as oneDNN post-ops
+  bool fuse_matmul = true;       // matmul + bias + activation, matmul + matmul, momentum: oneDNN post-ops
   bool fuse_elementwise = true;  // chains of elementwise ops in one pass
-  bool concurrent = true;        // independent heavy steps run side by side
+  bool concurrent = true;        // balanced independent heavy steps may run side by side
   bool in_place_updates = true;  // assign writes straight into the state it updates
 };
 
