@@ -28,9 +28,17 @@ ANNEAL_UNARY_FUNCTOR(SignFn, T((x > T(0)) - (x < T(0))))
 ANNEAL_UNARY_FUNCTOR(SigmoidFn, vmath::sigmoid_from(x, vmath::exp(-std::abs(x))))
 ANNEAL_UNARY_FUNCTOR(TanhFn, std::tanh(x))
 ANNEAL_UNARY_FUNCTOR(ReluFn, x > T(0) ? x : T(0))
-// max(x, 0) + log1p(exp(-|x|)): exact and never overflows.
-ANNEAL_UNARY_FUNCTOR(SoftplusFn, vmath::select(x > T(0), x, T(0)) + vmath::log1p(vmath::exp(-std::abs(x))))
 #undef ANNEAL_UNARY_FUNCTOR
+
+// max(x, 0) + log1p(exp(-|x|)): exact and never overflows. (Naming e keeps
+// GCC from interleaving exp into log1p, which made the loop 1.5x slower.)
+struct SoftplusFn {
+  explicit SoftplusFn(const Node&) {}
+  template <class T> T operator()(T x) const {
+    const T e = vmath::exp(-std::abs(x));
+    return vmath::select(x > T(0), x, T(0)) + vmath::log1p_unit(e);
+  }
+};
 
 struct LeakyReluFn {
   double slope;

@@ -70,4 +70,11 @@ TEST_CASE("vmath: log within 2 ulps and log1p within 3 ulps of libm handle zero 
   CHECK(anneal::vmath::log1p(-1.0f) == -kInf);
   CHECK(anneal::vmath::log1p(kInf) == kInf);
   CHECK(std::isnan(anneal::vmath::log1p(-2.0f)));
+
+  // softplus's log1p on [0, 1]: as accurate, exact for tiny e, NaN stays NaN.
+  auto unit = [](float x) { return anneal::vmath::log1p_unit(x); };
+  CHECK(max_ulps(0.0f, 1.0f, unit, exact1p) <= 3.0);
+  CHECK(anneal::vmath::log1p_unit(0.0f) == 0.0f);
+  CHECK(anneal::vmath::log1p_unit(1e-30f) == 1e-30f);
+  CHECK(std::isnan(anneal::vmath::log1p_unit(std::nanf(""))));
 }
