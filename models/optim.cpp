@@ -123,6 +123,8 @@ Optimizer adam(Graph& g, const std::string& name, const std::vector<Value>& para
   // Bias corrections 1 - beta^t, as exp(t log beta) so beta may be scheduled.
   Value c1 = 1.0 - exp(t_new * log(b1));
   Value c2 = 1.0 - exp(t_new * log(b2));
+  Value step = lr / c1;
+  Value inv_sqrt_c2 = 1.0 / sqrt(c2);
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Value& p = params[i];
     Value d = o.weight_decay != 0 ? grads[i] + wd * p : grads[i];
@@ -132,7 +134,9 @@ Optimizer adam(Graph& g, const std::string& name, const std::vector<Value>& para
     Value v_new = b2 * v + (1.0 - b2) * square(d);
     opt.updates_.push_back(assign(m, m_new));
     opt.updates_.push_back(assign(v, v_new));
-    opt.updates_.push_back(assign(p, p - lr * (m_new / c1) / (sqrt(v_new / c2) + eps)));
+    // As PyTorch orders it, with the bias corrections folded into scalars:
+    // one division and one square root per element (this pass is Adam's cost).
+    opt.updates_.push_back(assign(p, p - step * m_new / (sqrt(v_new) * inv_sqrt_c2 + eps)));
   }
   opt.record(g, "adam", params);
   return opt;
