@@ -97,6 +97,11 @@ void accumulate_onto_state(const Analysis& a, MatmulFusion& f) {
     for (int c : a.consumers[static_cast<std::size_t>(add)])
       assigned_back |= a.node(c).op->role == OpRole::assign && a.in(c, 0) == v && a.in(c, 1) == add;
     if (!assigned_back) continue;
+    // In place, v must not also be a GEMM operand (read while written).
+    bool operand = false;
+    for (int mm : {f.matmul, f.second})
+      if (mm >= 0) operand |= a.in(mm, 0) == v || a.in(mm, 1) == v;
+    if (operand) continue;
     f.onto = v;
     f.scale = mu;
     f.out = add;

@@ -219,6 +219,29 @@ TEST_CASE("runtime: momentum accumulated by the gradient GEMM follows a changed 
   CHECK(moved > 1e-4);
 }
 
+TEST_CASE("runtime: a state that is both a GEMM operand and the sum it accumulates onto is not updated in place") {
+  // v <- 0.5 v + v x: the GEMM reads v, so writing v while it runs would be wrong.
+  auto run = [](CompileOptions o) {
+    Graph g;
+    // Big enough that the GEMM writes some tiles of v before reading others.
+    Value x = g.input("x", {128, 128});
+    Value v = g.state("v", {128, 128}, Init::constant(0.25));
+    Value mu = g.state("mu", {}, Init::constant(0.5));
+    Session s(g, {.compile = o});
+    std::vector<double> xs(128 * 128);
+    for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = 0.01 * static_cast<double>(i % 7) - 0.03;
+    Feeds feeds{{"x", Tensor::from(xs, {128, 128})}};
+    Value update = assign(v, mu * v + matmul(v, x));
+    for (int i = 0; i < 3; ++i) s.run(feeds, {}, {update});
+    return s.get("v").to_vector();
+  };
+  auto plain = run({.fuse_matmul = false, .in_place_updates = false});
+  auto fused = run({});
+  double max_diff = 0;
+  for (std::size_t i = 0; i < plain.size(); ++i) max_diff = std::max(max_diff, std::abs(plain[i] - fused[i]));
+  CHECK(max_diff < 1e-6);
+}
+
 TEST_CASE("runtime: results of run() stay valid and fetching a param returns its value before the update") {
   Graph g;
   Value w = g.param("w", {3}, Init::constant(1.0));
