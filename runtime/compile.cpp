@@ -329,7 +329,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     const Node* node = s.node;
     if (gemm_of[static_cast<std::size_t>(node->id)] >= 0) {
       const MatmulFusion& f = fusions[static_cast<std::size_t>(gemm_of[static_cast<std::size_t>(node->id)])];
-      // One GemmPlan per product; a pair's second accumulates onto the first.
+      // One GemmPlan per product; a pair's second accumulates onto the first,
+      // and with a state to add onto, so does the first.
+      auto tensor = [&](int id) { return &P.slots[static_cast<std::size_t>(slot(id))].tensor; };
       auto plan = [&](int mm, bool accumulate) {
         const Node& m = a.node(mm);
         bool ta = m.attrs.i("trans_a") != 0, tb = m.attrs.i("trans_b") != 0;
@@ -338,38 +340,25 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
                      .k = ta ? as[0] : as[1], .bias = f.bias >= 0 && !accumulate, .act = f.act, .alpha = f.alpha,
                      .accumulate = accumulate};
         P.gemms.emplace_back(gs, s.share);
-        return std::make_tuple(&P.gemms.back(), &P.slots[static_cast<std::size_t>(slot(m.inputs[0].id))].tensor,
-                               &P.slots[static_cast<std::size_t>(slot(m.inputs[1].id))].tensor);
+        return std::make_tuple(&P.gemms.back(), tensor(m.inputs[0].id), tensor(m.inputs[1].id));
       };
-      const Tensor* bias = f.bias >= 0 ? &P.slots[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(f.bias)])].tensor : nullptr;
-      if (f.onto >= 0) {
-        // out = mu * v + products: v's storage itself when the assign is in
-        // place, else a copy of v first.
-        auto [gp, A, B] = plan(f.matmul, true);
-        GemmPlan* gp2 = nullptr;
-        const Tensor *A2 = nullptr, *B2 = nullptr;
-        if (f.second >= 0) std::tie(gp2, A2, B2) = plan(f.second, true);
-        const Tensor* V = &P.slots[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(f.onto)])].tensor;
-        const Tensor* mu = &P.slots[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(f.scale)])].tensor;
-        s.exec = [gp, A, B, gp2, A2, B2, V, mu, out](const RunContext&) {
+      auto [gp, A, B] = plan(f.matmul, f.onto >= 0);
+      GemmPlan* gp2 = nullptr;
+      const Tensor *A2 = nullptr, *B2 = nullptr;
+      if (f.second >= 0) std::tie(gp2, A2, B2) = plan(f.second, true);
+      const Tensor* bias = f.bias >= 0 ? tensor(f.bias) : nullptr;
+      const Tensor* V = f.onto >= 0 ? tensor(f.onto) : nullptr;
+      const Tensor* mu = f.onto >= 0 ? tensor(f.scale) : nullptr;
+      s.exec = [gp, A, B, gp2, A2, B2, bias, V, mu, out](const RunContext&) {
+        if (V) {
+          // out = mu * v + products: v's storage itself when the assign is in
+          // place, else a copy of v first.
           if (out->data<float>() != V->data<float>()) out->copy_from(*V);
           gp->set_sum_scale(mu->data<float>()[0]);
-          gp->run(A->data<float>(), B->data<float>(), out->data<float>());
-          if (gp2) gp2->run(A2->data<float>(), B2->data<float>(), out->data<float>());
-        };
-      } else if (f.second < 0) {
-        auto [gp, A, B] = plan(f.matmul, false);
-        s.exec = [gp, A, B, bias, out](const RunContext&) {
-          gp->run(A->data<float>(), B->data<float>(), out->data<float>(), bias ? bias->data<float>() : nullptr);
-        };
-      } else {
-        auto [gp, A, B] = plan(f.matmul, false);
-        auto [gp2, A2, B2] = plan(f.second, true);
-        s.exec = [gp, A, B, gp2, A2, B2, out](const RunContext&) {
-          gp->run(A->data<float>(), B->data<float>(), out->data<float>());
-          gp2->run(A2->data<float>(), B2->data<float>(), out->data<float>());
-        };
-      }
+        }
+        gp->run(A->data<float>(), B->data<float>(), out->data<float>(), bias ? bias->data<float>() : nullptr);
+        if (gp2) gp2->run(A2->data<float>(), B2->data<float>(), out->data<float>());
+      };
     } else if (s.nodes.size() > 1) {
       FusedElementwise fe;
       fe.out = out;

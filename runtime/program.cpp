@@ -107,8 +107,6 @@ const std::vector<Tensor>& Program::run(const std::map<std::string, Tensor>& fee
       // The heavy steps of this level side by side, each with its fixed share
       // of the budget (fixed at compile time, so results do not depend on the
       // schedule); then the light ones in order.
-      std::vector<const Step*>* none = nullptr;
-      (void)none;
       P.task_arena->execute([&] {
         tbb::parallel_for(b, e, [&](int k) {
           const Step& s = P.steps[static_cast<std::size_t>(k)];

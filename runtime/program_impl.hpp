@@ -41,7 +41,6 @@ struct Step {
   double cost = 0;                  // multiply-adds (GEMM) or elements (single kernel)
   bool elementwise = false;         // reads and writes element i at the same index
   int level = 0;
-  int lane = 0;                     // which scratch it uses when levels run concurrently
   int share = 1;                    // threads it runs with
   std::function<void(const RunContext&)> exec;
   mutable double seconds = 0;        // accumulated while profiling
@@ -62,8 +61,7 @@ struct Program::Impl {
   std::vector<std::pair<std::size_t, Tensor>> fetch_copies;  // (fetch index, buffer)
 
   std::shared_ptr<void> arena;
-  std::vector<float> scratch;  // lanes * threads * registers * chunk floats
-  std::size_t scratch_per_lane = 0;
+  std::vector<float> scratch;  // threads * registers * chunk floats (fused passes never run side by side)
   std::deque<KernelArgs> kernel_args;
   std::deque<GemmPlan> gemms;
   std::deque<FusedElementwise> groups;
