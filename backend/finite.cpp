@@ -1,7 +1,9 @@
 #include "backend/finite.hpp"
 
+#include <atomic>
 #include <cstring>
 
+#include "backend/parallel.hpp"
 #include "backend/simd.hpp"
 
 namespace anneal {
@@ -21,9 +23,22 @@ ANNEAL_SIMD_CLONES bool scan(const T* p, std::int64_t n, Bits exponent) {
   return bad == 0;
 }
 
+// Split like the elementwise kernels (backend/parallel.hpp: static, by
+// range), so each thread scans the part of a value it has just written, from
+// its own cache, and the other threads do not idle while one scans a
+// parameter-sized value.
+template <class Bits, class T>
+bool scan_parallel(const T* p, std::int64_t n, Bits exponent) {
+  std::atomic<bool> ok{true};
+  parallel_for(n, kElementwiseGrain, [&](std::int64_t b, std::int64_t e) {
+    if (!scan<Bits>(p + b, e - b, exponent)) ok.store(false, std::memory_order_relaxed);
+  });
+  return ok.load(std::memory_order_relaxed);
+}
+
 }  // namespace
 
-bool all_finite(const float* p, std::int64_t n) { return scan<std::uint32_t>(p, n, 0x7f800000u); }
-bool all_finite(const double* p, std::int64_t n) { return scan<std::uint64_t>(p, n, 0x7ff0000000000000ull); }
+bool all_finite(const float* p, std::int64_t n) { return scan_parallel<std::uint32_t>(p, n, 0x7f800000u); }
+bool all_finite(const double* p, std::int64_t n) { return scan_parallel<std::uint64_t>(p, n, 0x7ff0000000000000ull); }
 
 }  // namespace anneal

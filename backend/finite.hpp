@@ -4,6 +4,7 @@
 
 namespace anneal {
 
+// On the calling thread's share of the thread budget (backend/threads.hpp).
 bool all_finite(const float* p, std::int64_t n);
 bool all_finite(const double* p, std::int64_t n);
 

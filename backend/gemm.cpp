@@ -109,7 +109,7 @@ GemmPlan::GemmPlan(const GemmShape& shape, int threads) : impl_(std::make_unique
     i.a = dnnl::memory(i.p->a, e, DNNL_MEMORY_NONE);
     i.b = dnnl::memory(i.p->b, e, DNNL_MEMORY_NONE);
     i.c = dnnl::memory(i.p->c, e, DNNL_MEMORY_NONE);
-    i.scratch_bytes.resize(i.p->scratch.get_size()); if (std::getenv("XRSS")) std::fprintf(stderr, "gemm %ldx%ldx%ld scratch %zu\n", (long)shape.m, (long)shape.n, (long)shape.k, i.scratch_bytes.size());
+    i.scratch_bytes.resize(i.p->scratch.get_size());
     i.scratch = dnnl::memory(i.p->scratch, e, i.scratch_bytes.data());
     i.args = {{DNNL_ARG_SRC, i.a.get()}, {DNNL_ARG_WEIGHTS, i.b.get()}, {DNNL_ARG_DST, i.c.get()},
               {DNNL_ARG_SCRATCHPAD, i.scratch.get()}};
