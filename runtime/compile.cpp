@@ -358,6 +358,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
         }
         gp->run(A->data<float>(), B->data<float>(), out->data<float>(), bias ? bias->data<float>() : nullptr);
         if (gp2) gp2->run(A2->data<float>(), B2->data<float>(), out->data<float>());
+        return true;
       };
     } else if (s.nodes.size() > 1) {
       FusedElementwise fe;
@@ -398,7 +399,8 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       P.groups.push_back(std::move(fe));
       FusedElementwise* gp = &P.groups.back();
       Impl* impl = &P;
-      s.exec = [gp, impl](const RunContext& c) { gp->run(c.seed, c.step, impl->scratch.data()); };
+      s.exec = [gp, impl](const RunContext& c) { return gp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };
+      s.checks_itself = true;
     } else {
       KernelArgs args{*node, {}, *out, RandomStream{}};
       for (const Value& v : node->inputs) args.in.push_back(&P.slots[static_cast<std::size_t>(slot(v.id))].tensor);
@@ -409,6 +411,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       s.exec = [ka, fn](const RunContext& c) {
         ka->rng = RandomStream{c.seed, static_cast<std::uint32_t>(ka->node.id), c.step};
         fn(*ka);
+        return true;
       };
     }
   }

@@ -3,13 +3,16 @@
 #include <omp.h>
 
 #include <array>
+#include <atomic>
 
+#include "backend/finite.hpp"
 #include "backend/parallel.hpp"
 
 namespace anneal {
 
-void FusedElementwise::run(std::uint64_t seed, std::uint32_t step, float* scratch) const {
+bool FusedElementwise::run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite) const {
   std::int64_t n = out->numel();
+  std::atomic<bool> finite{true};
   float* dst = out->data<float>();
   std::size_t per_thread = static_cast<std::size_t>(registers) * kChunk;
   parallel_for(n, 4 * kChunk, [&](std::int64_t b, std::int64_t e) {
@@ -48,9 +51,11 @@ void FusedElementwise::run(std::uint64_t seed, std::uint32_t step, float* scratc
         float* o = m.out ? m.out->data<float>() + c : m.reg < 0 ? dst + c : reg(m.reg);
         m.fn(ChunkArgs{*m.node, in.data(), scalar.data(), o, len, c,
                        RandomStream{seed, static_cast<std::uint32_t>(m.node->id), step}});
+        if (check_finite && (m.out || m.reg < 0) && !all_finite(o, len)) finite.store(false, std::memory_order_relaxed);
       }
     }
   });
+  return finite.load(std::memory_order_relaxed);
 }
 
 }  // namespace anneal

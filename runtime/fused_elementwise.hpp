@@ -32,8 +32,10 @@ struct FusedElementwise {
   int registers = 0;            // per thread
 
   // Runs with the calling thread's budget; `scratch` holds threads *
-  // registers * kChunk floats.
-  void run(std::uint64_t seed, std::uint32_t step, float* scratch) const;
+  // registers * kChunk floats. With `check_finite`, scans each chunk of the
+  // outputs right after computing it (from L1, not a second pass over
+  // memory) and returns false if any element is NaN or Inf.
+  bool run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite) const;
 };
 
 }  // namespace anneal

@@ -42,15 +42,15 @@ void bind_feed(Slot& s, const std::map<std::string, Tensor>& feeds) {
   s.tensor = t;
 }
 
-void run_step(const Step& s, const RunContext& ctx, bool check_finite) {
+// False when the step checked itself and found a NaN/Inf.
+bool run_step(const Step& s, const RunContext& ctx) {
   try {
-    s.exec(ctx);
+    return s.exec(ctx);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
     throw RunError(s.node->describe() + ": " + e.what());
   }
-  (void)check_finite;
 }
 
 }  // namespace
@@ -72,24 +72,27 @@ const std::vector<Tensor>& Program::run(const std::map<std::string, Tensor>& fee
   }
   for (auto& [k, buf] : P.fetch_copies) buf.copy_from(P.slots[static_cast<std::size_t>(P.fetch_slots[k])].tensor);
 
-  RunContext ctx{seed, static_cast<std::uint32_t>(step)};
+  RunContext ctx{seed, static_cast<std::uint32_t>(step), check_finite};
   ThreadShare whole(P.threads);
   for (const auto& level : P.levels) {
     const int b = level.first, e = level.second;  // plain locals: lambdas capture them on every compiler
     auto run_checked = [&](const Step& s) {
+      bool ok;
       if (P.profiling) {
         auto t0 = std::chrono::steady_clock::now();
-        run_step(s, ctx, check_finite);
+        ok = run_step(s, ctx);
         s.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       } else {
-        run_step(s, ctx, check_finite);
+        ok = run_step(s, ctx);
       }
       auto finite = [&](int slot) {
         const Tensor& t = P.slots[static_cast<std::size_t>(slot)].tensor;
         return t.dtype() != DType::f32 || all_finite(t.data<float>(), t.numel());
       };
-      bool ok = !check_finite || finite(s.write);
-      for (int w : s.side_writes) ok = ok && (!check_finite || finite(w));
+      if (check_finite && !s.checks_itself) {
+        ok = ok && finite(s.write);
+        for (int w : s.side_writes) ok = ok && finite(w);
+      }
       if (!ok) {
         std::string what = "non-finite value (NaN or Inf) produced by " + s.node->describe();
         if (s.nodes.size() > 1) {

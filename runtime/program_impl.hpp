@@ -27,6 +27,7 @@ struct Slot {
 struct RunContext {
   std::uint64_t seed = 0;
   std::uint32_t step = 0;
+  bool check_finite = false;  // scan what each step writes for NaN/Inf
 };
 
 struct Step {
@@ -42,7 +43,10 @@ struct Step {
   bool elementwise = false;         // reads and writes element i at the same index
   int level = 0;
   int share = 1;                    // threads it runs with
-  std::function<void(const RunContext&)> exec;
+  // Returns false when it scanned what it wrote and found a NaN/Inf (only
+  // steps that check themselves do; the runner scans the others' outputs).
+  std::function<bool(const RunContext&)> exec;
+  bool checks_itself = false;       // scans its outputs chunk by chunk, while they are in cache
   mutable double seconds = 0;        // accumulated while profiling
 };
 
