@@ -7,9 +7,12 @@
 #include <barrier>
 #include <chrono>
 #include <cmath>
+#include <limits>
+#include <vector>
 #include <thread>
 
 #include "tests/model_graphs.hpp"
+#include "backend/finite.hpp"
 #include "tests/op_check.hpp"
 
 using namespace anneal;
@@ -266,5 +269,58 @@ TEST_CASE("runtime: a NaN inside a fused step still names the exact node") {
   } catch (const RunError& e) {
     CHECK(std::string(e.what()).find("'" + bad.name() + "'") != std::string::npos);
     CHECK(std::string(e.what()).find("op log") != std::string::npos);
+  }
+}
+
+TEST_CASE("runtime: one NaN anywhere in a large value is caught, in every thread's part of the scan") {
+  ThreadsGuard guard;
+  const std::int64_t n = 1 << 20;
+  std::vector<float> v(static_cast<std::size_t>(n), 1.0f);
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    CHECK(all_finite(v.data(), n));
+    for (std::int64_t at : {std::int64_t{0}, n / 3, n / 2 + 1, n - 1}) {
+      INFO(threads, " threads, NaN at ", at);
+      v[static_cast<std::size_t>(at)] = std::nanf("");
+      CHECK_FALSE(all_finite(v.data(), n));
+      v[static_cast<std::size_t>(at)] = std::numeric_limits<float>::infinity();
+      CHECK_FALSE(all_finite(v.data(), n));
+      v[static_cast<std::size_t>(at)] = 1.0f;
+    }
+  }
+}
+
+TEST_CASE("runtime: a fused pass that checks its own chunks catches a NaN in its last chunk and in a side output") {
+  ThreadsGuard guard;
+  // x - 1 > 0 everywhere but at one element, whose log is NaN.
+  const std::int64_t rows = 10, cols = 3000;  // several chunks per thread
+  Tensor xs = Tensor::full(DType::f32, {rows, cols}, 2.0);
+  xs.data<float>()[rows * cols - 1] = 0.5f;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    INFO(threads, " threads");
+    {
+      // The NaN reaches the pass's own output.
+      Graph g;
+      Value x = g.input("x", {rows, cols});
+      Value bad = log(x - 1.0);
+      Value y = bad * 2.0 + 1.0;
+      Session s(g);
+      CHECK(s.program({y}, {}, 0).stats().fused_groups == 1);
+      CHECK_THROWS_WITH_AS(s.run({{"x", xs}}, y), doctest::Contains("op log"), RunError);
+    }
+    {
+      // The NaN only in a side output (a state's new value); the pass's own
+      // output (a comparison) is finite.
+      Graph g;
+      Value x = g.input("x", {rows, cols});
+      Value st = g.state("st", {rows, cols}, Init::zeros());
+      Value bad = log(x - 1.0);
+      Value flag = greater(bad, x * 0.0);
+      Value update = assign(st, bad);
+      Session s(g);
+      CHECK(s.program({flag}, {update}, 0).stats().fused_groups == 1);
+      CHECK_THROWS_WITH_AS(s.run({{"x", xs}}, {flag}, {update}), doctest::Contains("op log"), RunError);
+    }
   }
 }
