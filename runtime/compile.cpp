@@ -322,9 +322,30 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     }
   }
 
+  // --- NaN/Inf scans ---------------------------------------------------------------
+  // A GEMM's output is scanned by the first fused pass that reads all of it,
+  // chunk by chunk while the chunk is in L1 (an optimizer update reading the
+  // gradient or momentum), instead of by a pass over memory of its own.
+  std::vector<int> scanned_by(P.slots.size(), -1);  // slot -> step that scans it
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    Step& producer_step = steps[k];
+    if (gemm_of[static_cast<std::size_t>(producer_step.node->id)] < 0) continue;
+    for (std::size_t j = k + 1; j < steps.size(); ++j) {
+      const Step& r = steps[j];
+      if (r.nodes.size() > 1 && r.level > producer_step.level && r.elementwise &&
+          std::find(r.reads.begin(), r.reads.end(), producer_step.write) != r.reads.end() &&
+          P.slots[static_cast<std::size_t>(producer_step.write)].shape == P.slots[static_cast<std::size_t>(r.write)].shape) {
+        scanned_by[static_cast<std::size_t>(producer_step.write)] = static_cast<int>(j);
+        producer_step.scanned_in_step = true;
+        break;
+      }
+    }
+  }
+
   // --- kernels --------------------------------------------------------------------
   std::size_t max_registers = 0;
-  for (Step& s : steps) {
+  for (std::size_t step_index = 0; step_index < steps.size(); ++step_index) {
+    Step& s = steps[step_index];
     Tensor* out = &P.slots[static_cast<std::size_t>(s.write)].tensor;
     const Node* node = s.node;
     if (gemm_of[static_cast<std::size_t>(node->id)] >= 0) {
@@ -380,9 +401,17 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
             o.kind = FusedElementwise::Operand::Kind::member;
             o.member = member_index[static_cast<std::size_t>(p)];
           } else {
-            o.tensor = &P.slots[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(p)])].tensor;
+            const int ps_slot = slot_of[static_cast<std::size_t>(p)];
+            o.tensor = &P.slots[static_cast<std::size_t>(ps_slot)].tensor;
             Dims ps = a.shape(p);
-            if (ps == a.shape(node->id)) o.kind = FusedElementwise::Operand::Kind::full;
+            if (ps == a.shape(node->id)) {
+              o.kind = FusedElementwise::Operand::Kind::full;
+              if (scanned_by[static_cast<std::size_t>(ps_slot)] == static_cast<int>(step_index)) {
+                o.scan = true;
+                scanned_by[static_cast<std::size_t>(ps_slot)] = -1;  // one operand scans it
+                s.scans_for.push_back(P.slots[static_cast<std::size_t>(ps_slot)].node);
+              }
+            }
             else if (numel(ps) == 1) o.kind = FusedElementwise::Operand::Kind::scalar;
             else {
               o.kind = FusedElementwise::Operand::Kind::block;
@@ -400,7 +429,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       FusedElementwise* gp = &P.groups.back();
       Impl* impl = &P;
       s.exec = [gp, impl](const RunContext& c) { return gp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };
-      s.checks_itself = true;
+      s.scanned_in_step = true;
     } else {
       KernelArgs args{*node, {}, *out, RandomStream{}};
       for (const Value& v : node->inputs) args.in.push_back(&P.slots[static_cast<std::size_t>(slot(v.id))].tensor);
@@ -415,6 +444,10 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       };
     }
   }
+  // A value no reader's operand ended up scanning is scanned after its step.
+  for (Step& s : steps)
+    if (gemm_of[static_cast<std::size_t>(s.node->id)] >= 0 && scanned_by[static_cast<std::size_t>(s.write)] >= 0)
+      s.scanned_in_step = false;
   P.scratch.assign(static_cast<std::size_t>(threads) * max_registers * FusedElementwise::kChunk, 0.f);
   P.steps = std::move(steps);
   for (int f : P.fetch_ids) P.fetch_slots.push_back(slot(f));

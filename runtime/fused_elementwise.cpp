@@ -27,7 +27,10 @@ bool FusedElementwise::run(std::uint64_t seed, std::uint32_t step, float* scratc
           const Operand& o = m.operands[k];
           scalar[k] = o.kind == Operand::Kind::scalar;
           switch (o.kind) {
-            case Operand::Kind::full: in[k] = o.tensor->data<float>() + c; break;
+            case Operand::Kind::full:
+              in[k] = o.tensor->data<float>() + c;
+              if (check_finite && o.scan && !all_finite(in[k], len)) finite.store(false, std::memory_order_relaxed);
+              break;
             case Operand::Kind::scalar: in[k] = o.tensor->data<float>(); break;
             case Operand::Kind::member: {
               const Member& src = members[static_cast<std::size_t>(o.member)];

@@ -18,6 +18,7 @@ struct FusedElementwise {
     std::int64_t block = 0;          // block: numel of the repeated trailing block
     int member = -1;                 // member: index into members
     int reg = -1;                    // block: the register it is gathered into
+    bool scan = false;               // full: scanned for NaN/Inf as it is read (an earlier step's output)
   };
   struct Member {
     const Node* node = nullptr;
@@ -34,7 +35,8 @@ struct FusedElementwise {
   // Runs with the calling thread's budget; `scratch` holds threads *
   // registers * kChunk floats. With `check_finite`, scans each chunk of the
   // outputs right after computing it (from L1, not a second pass over
-  // memory) and returns false if any element is NaN or Inf.
+  // memory), and the operands marked `scan` as they are read, and returns
+  // false if any element is NaN or Inf.
   bool run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite) const;
 };
 

@@ -89,7 +89,7 @@ const std::vector<Tensor>& Program::run(const std::map<std::string, Tensor>& fee
         const Tensor& t = P.slots[static_cast<std::size_t>(slot)].tensor;
         return t.dtype() != DType::f32 || all_finite(t.data<float>(), t.numel());
       };
-      if (check_finite && !s.checks_itself) {
+      if (check_finite && !s.scanned_in_step) {
         ok = ok && finite(s.write);
         for (int w : s.side_writes) ok = ok && finite(w);
       }
@@ -101,6 +101,7 @@ const std::vector<Tensor>& Program::run(const std::map<std::string, Tensor>& fee
             if (m != s.node) what += " '" + m->name + "'";
           what += ")";
         }
+        for (const Node* m : s.scans_for) what += ", or by " + m->describe() + ", which it reads";
         throw RunError(what);
       }
     };

@@ -43,10 +43,12 @@ struct Step {
   bool elementwise = false;         // reads and writes element i at the same index
   int level = 0;
   int share = 1;                    // threads it runs with
-  // Returns false when it scanned what it wrote and found a NaN/Inf (only
-  // steps that check themselves do; the runner scans the others' outputs).
+  // Returns false when it scanned a value and found a NaN/Inf (fused passes
+  // do, chunk by chunk while the chunk is in cache; the runner scans the
+  // outputs of the other steps after them).
   std::function<bool(const RunContext&)> exec;
-  bool checks_itself = false;       // scans its outputs chunk by chunk, while they are in cache
+  bool scanned_in_step = false;          // its outputs are scanned inside a step: its own, or a reader's
+  std::vector<const Node*> scans_for;    // earlier steps' values this fused pass scans as it reads them
   mutable double seconds = 0;        // accumulated while profiling
 };
 

@@ -324,3 +324,29 @@ TEST_CASE("runtime: a fused pass that checks its own chunks catches a NaN in its
     }
   }
 }
+
+TEST_CASE("runtime: a GEMM's NaN is caught by the fused pass that scans it as it reads it") {
+  ThreadsGuard guard;
+  Tensor xs = Tensor::full(DType::f32, {64, 300}, 0.5);
+  xs.data<float>()[64 * 300 - 1] = std::numeric_limits<float>::infinity();  // x^T x: Inf and NaN (Inf * 0)
+  xs.data<float>()[64 * 300 - 2] = 0.0f;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    INFO(threads, " threads");
+    Graph g;
+    Value x = g.input("x", {64, 300});
+    Value st = g.state("st", {300, 300}, Init::zeros());
+    Value v = matmul(x, x, true, false);
+    // The pass's own output is finite whatever v holds: only the scan of its
+    // operand can see v's NaN.
+    Value flag = greater(v * 2.0, st);
+    Session s(g);
+    Program& p = s.program({flag}, {}, 0);
+    CHECK(p.stats().gemms == 1);
+    CHECK(p.stats().fused_groups == 1);
+    CHECK_THROWS_AS(s.run({{"x", xs}}, flag), RunError);
+    xs.data<float>()[64 * 300 - 1] = 1.0f;
+    CHECK_NOTHROW(s.run({{"x", xs}}, flag));
+    xs.data<float>()[64 * 300 - 1] = std::numeric_limits<float>::infinity();
+  }
+}
