@@ -18,7 +18,7 @@ struct Workload {
   std::int64_t batch = 100;
   bool binary = false;  // x > 0.5 as 0/1 floats
   std::unique_ptr<Graph> graph;
-  std::vector<Value> step_fetches;  // run every step (the loss)
+  std::vector<Value> step_fetches;  // run every step (the loss, where the reference computes one)
   std::vector<Value> step_targets;  // the optimizer updates
   std::vector<Value> metric_fetches;  // torch_ref.py's metric, on a batch
   bool needs_labels = false;

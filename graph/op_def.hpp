@@ -92,6 +92,10 @@ struct OpDef {
   OpRole role = OpRole::compute;
   ChunkFn chunk = nullptr;        // set by elementwise ops: the runtime may fuse them
   PostOp post_op = PostOp::none;  // set by activations a matmul can apply
+  // Bit k set: the kernels read input k for its shape only, so a compiled
+  // program need not compute it (broadcast_like's `like`, size_of's input:
+  // a gradient graph's references to forward values whose data it never reads).
+  unsigned shape_only_inputs = 0;
 };
 
 }  // namespace anneal

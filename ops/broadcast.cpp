@@ -109,9 +109,10 @@ std::vector<Value> sum_to_grad(const GradArgs& g) { return {broadcast_like(g.dou
 // The `like` input is read for its shape only; it gets no gradient.
 const OpDef kBroadcastLike{.name = "broadcast_like", .min_inputs = 2, .max_inputs = 2,
                            .infer = broadcast_like_type, .fast = broadcast_fast, .ref = broadcast_ref,
-                           .grad = broadcast_grad, .grad_reads = kReadsInputs};
+                           .grad = broadcast_grad, .grad_reads = kReadsInputs, .shape_only_inputs = 0b10};
 const OpDef kSumToLike{.name = "sum_to_like", .min_inputs = 2, .max_inputs = 2, .infer = sum_to_like_type,
-                       .fast = sum_to_fast, .ref = sum_to_ref, .grad = sum_to_grad, .grad_reads = kReadsInputs};
+                       .fast = sum_to_fast, .ref = sum_to_ref, .grad = sum_to_grad, .grad_reads = kReadsInputs,
+                       .shape_only_inputs = 0b10};
 
 }  // namespace
 

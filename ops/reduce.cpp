@@ -222,7 +222,7 @@ template <class T> void size_of_kernel(KernelArgs& a) {
 const OpDef kSizeOf{.name = "size_of", .min_inputs = 1, .max_inputs = 1,
                     .attrs = {{"axes", AttrKind::i64s, AttrValue{std::vector<std::int64_t>{}}}},
                     .infer = size_of_type, .fast = size_of_kernel<float>, .ref = size_of_kernel<double>,
-                    .not_differentiable = "it depends on the input's shape only"};
+                    .not_differentiable = "it depends on the input's shape only", .shape_only_inputs = 0b1};
 
 // logsumexp along one axis: max + log(sum(exp(x - max))), never overflows.
 std::int64_t lse_axis(const Node& n) {

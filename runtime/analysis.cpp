@@ -64,9 +64,20 @@ Analysis analyze(const Graph& g, const std::vector<int>& roots_fetch, const std:
   for (std::size_t i = n; i-- > 0;) {
     if (!a.needed[i]) continue;
     for (std::size_t k = 0; k < g.node(static_cast<int>(i)).inputs.size(); ++k) {
+      if (a.shape_only(static_cast<int>(i), k)) continue;
       int p = a.in(static_cast<int>(i), k);
       a.needed[static_cast<std::size_t>(p)] = 1;
       auto& cs = a.consumers[static_cast<std::size_t>(p)];
+      if (std::find(cs.begin(), cs.end(), static_cast<int>(i)) == cs.end()) cs.push_back(static_cast<int>(i));
+    }
+  }
+  // A shape-only input computed anyway (needed elsewhere) keeps its edge: the
+  // reader is ordered after it, as if it read the data.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!a.needed[i]) continue;
+    for (std::size_t k = 0; k < g.node(static_cast<int>(i)).inputs.size(); ++k) {
+      if (!a.shape_only(static_cast<int>(i), k) || !a.computed_shape_input(static_cast<int>(i), k)) continue;
+      auto& cs = a.consumers[static_cast<std::size_t>(a.in(static_cast<int>(i), k))];
       if (std::find(cs.begin(), cs.end(), static_cast<int>(i)) == cs.end()) cs.push_back(static_cast<int>(i));
     }
   }

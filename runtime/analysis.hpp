@@ -22,6 +22,14 @@ struct Analysis {
 
   const Node& node(int id) const { return g.node(id); }
   int in(int id, std::size_t k) const { return canon[static_cast<std::size_t>(node(id).inputs[k].id)]; }
+  // Input k is read for its shape only: not computed for this node alone.
+  bool shape_only(int id, std::size_t k) const { return (node(id).op->shape_only_inputs >> k) & 1u; }
+  // ... but computed for other nodes: then read like any input (same order).
+  bool computed_shape_input(int id, std::size_t k) const {
+    return shape_only(id, k) && needed[static_cast<std::size_t>(in(id, k))];
+  }
+  // Input k is neither read nor computed.
+  bool skipped_input(int id, std::size_t k) const { return shape_only(id, k) && !computed_shape_input(id, k); }
   Dims shape(int id) const { return resolve_batch(node(id).type.shape, batch); }
   bool single_consumer(int id, int c) const {
     const auto& cs = consumers[static_cast<std::size_t>(id)];

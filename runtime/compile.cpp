@@ -180,7 +180,8 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       st.fused_group_ops += static_cast<int>(s.nodes.size());
     } else {
       s.nodes.push_back(&nd);
-      for (std::size_t k = 0; k < nd.inputs.size(); ++k) read(a.in(id, k));
+      for (std::size_t k = 0; k < nd.inputs.size(); ++k)
+        if (!a.skipped_input(id, k)) read(a.in(id, k));
       s.label = nd.op->name;
       s.elementwise = nd.op->chunk != nullptr;
       // A big single kernel may share a level's budget with another.
@@ -202,6 +203,21 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     for (int r : s.reads)
       if (producer[static_cast<std::size_t>(r)] >= 0)
         s.level = std::max(s.level, steps[static_cast<std::size_t>(producer[static_cast<std::size_t>(r)])].level + 1);
+  }
+  // A step whose shape-only input is not computed at all (a gradient's
+  // broadcast_like of a loss nobody fetches) may be ready long before its
+  // value is used: it runs one level before its first reader, so its output
+  // is not held through the whole forward pass.
+  for (std::size_t k = steps.size(); k-- > 0;) {
+    Step& s = steps[k];
+    bool shape_reader = false;
+    for (std::size_t i = 0; i < s.node->inputs.size(); ++i) shape_reader |= a.skipped_input(s.node->id, i);
+    if (!shape_reader) continue;
+    int first_reader = -1;
+    for (const Step& r : steps)
+      if (std::find(r.reads.begin(), r.reads.end(), s.write) != r.reads.end())
+        first_reader = first_reader < 0 ? r.level : std::min(first_reader, r.level);
+    if (first_reader > s.level + 1 && !a.fetched[static_cast<std::size_t>(s.node->id)]) s.level = first_reader - 1;
   }
   int n_levels = 0;
   for (const Step& s : steps) n_levels = std::max(n_levels, s.level + 1);
@@ -432,7 +448,16 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       s.scanned_in_step = true;
     } else {
       KernelArgs args{*node, {}, *out, RandomStream{}};
-      for (const Value& v : node->inputs) args.in.push_back(&P.slots[static_cast<std::size_t>(slot(v.id))].tensor);
+      for (std::size_t k = 0; k < node->inputs.size(); ++k) {
+        const Value& v = node->inputs[k];
+        if (a.skipped_input(node->id, k)) {
+          // Only its shape is read, and nothing computes it: a view without data.
+          P.shape_stubs.push_back(Tensor::view(v.dtype(), a.shape(v.id), nullptr));
+          args.in.push_back(&P.shape_stubs.back());
+        } else {
+          args.in.push_back(&P.slots[static_cast<std::size_t>(slot(v.id))].tensor);
+        }
+      }
       P.kernel_args.push_back(std::move(args));
       KernelArgs* ka = &P.kernel_args.back();
       KernelFn fn = node->op->fast;

@@ -69,6 +69,7 @@ struct Program::Impl {
   std::shared_ptr<void> arena;
   std::vector<float> scratch;  // threads * registers * chunk floats (fused passes never run side by side)
   std::deque<KernelArgs> kernel_args;
+  std::deque<Tensor> shape_stubs;  // shape-only inputs (OpDef::shape_only_inputs) that are not computed
   std::deque<GemmPlan> gemms;
   std::deque<FusedElementwise> groups;
   std::unique_ptr<tbb::task_arena> task_arena;

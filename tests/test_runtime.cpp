@@ -103,6 +103,39 @@ TEST_CASE("runtime: CD-1 compiles to the 5 GEMMs the math needs") {
   CHECK(p.describe().find("gemm+gemm") != std::string::npos);
 }
 
+TEST_CASE("runtime: a step that fetches only gradients does not compute the loss they are shaped like") {
+  // grad(loss) seeds with broadcast_like(1, loss): the loss's shape is read,
+  // its value is not, so CD-1's updates alone need no softplus of the free energy.
+  ModelGraph m = rbm_cd1_graph(60, 40, 16);
+  auto train = [&](bool fetch_loss, std::string* described) {
+    Session s(*m.g, {.seed = 5});
+    std::vector<Value> fetches;
+    if (fetch_loss) fetches.push_back(m.fetches[0]);
+    for (int i = 0; i < 3; ++i) s.run(m.feeds, fetches, updates_of(m));
+    *described = s.program(fetches, updates_of(m), 16).describe();
+    return s.get("rbm.W").to_vector();
+  };
+  std::string with_loss, updates_only;
+  auto a = train(true, &with_loss);
+  auto b = train(false, &updates_only);
+  INFO(updates_only);
+  // describe() lines read "L<level> <ops> <node name>"; gradient nodes are
+  // named after the forward node, so look at the ops only.
+  auto runs_softplus = [](const std::string& described) {
+    std::istringstream lines(described);
+    std::string level, ops, rest;
+    while (lines >> level >> ops && std::getline(lines, rest))
+      if (ops.find("softplus") != std::string::npos) return true;
+    return false;
+  };
+  CHECK(runs_softplus(with_loss));
+  CHECK_FALSE(runs_softplus(updates_only));
+  REQUIRE(a.size() == b.size());
+  double max_diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) max_diff = std::max(max_diff, std::abs(double(a[i]) - b[i]));
+  CHECK(max_diff < 1e-6);
+}
+
 TEST_CASE("runtime: planned memory of the deep autoencoder is at most half of the unplanned sum") {
   Graph g("deep_ae");
   Value x = g.input("x", {Dim::batch(), 784});
