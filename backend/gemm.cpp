@@ -21,9 +21,9 @@ dnnl::engine& cpu_engine() {
   return e;
 }
 
-dnnl::memory::desc matrix_desc(std::int64_t rows, std::int64_t cols, bool transposed) {
-  // Logical [rows, cols]; a transposed operand is stored [cols, rows].
-  dnnl::memory::dims strides = transposed ? dnnl::memory::dims{1, rows} : dnnl::memory::dims{cols, 1};
+dnnl::memory::desc matrix_desc(std::int64_t rows, std::int64_t cols, bool transposed, std::int64_t ld = 0) {
+  // Logical [rows, cols]; a transposed operand is stored [cols, ld >= rows].
+  dnnl::memory::dims strides = transposed ? dnnl::memory::dims{1, ld > 0 ? ld : rows} : dnnl::memory::dims{cols, 1};
   return dnnl::memory::desc({rows, cols}, dt::f32, strides);
 }
 
@@ -57,7 +57,7 @@ const CachedPrimitive& primitive_for(const GemmShape& s, int threads) {
   auto it = cache().find(key);
   if (it != cache().end()) return it->second;
   CachedPrimitive p;
-  p.a = matrix_desc(s.m, s.k, s.trans_a);
+  p.a = matrix_desc(s.m, s.k, s.trans_a, s.lda);
   p.b = matrix_desc(s.k, s.n, s.trans_b);
   p.c = matrix_desc(s.m, s.n, false);
   p.bias = dnnl::memory::desc({1, s.n}, dt::f32, dnnl::memory::format_tag::ab);
@@ -81,8 +81,8 @@ const CachedPrimitive& primitive_for(const GemmShape& s, int threads) {
 }  // namespace
 
 bool GemmShape::operator<(const GemmShape& o) const {
-  return std::tie(trans_a, trans_b, m, n, k, bias, act, alpha, accumulate, sum_scale) <
-         std::tie(o.trans_a, o.trans_b, o.m, o.n, o.k, o.bias, o.act, o.alpha, o.accumulate, o.sum_scale);
+  return std::tie(trans_a, trans_b, m, n, k, bias, act, alpha, accumulate, sum_scale, lda) <
+         std::tie(o.trans_a, o.trans_b, o.m, o.n, o.k, o.bias, o.act, o.alpha, o.accumulate, o.sum_scale, o.lda);
 }
 
 struct GemmPlan::Impl {

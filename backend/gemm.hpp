@@ -20,6 +20,9 @@ struct GemmShape {
   float alpha = 0.f;        // leaky_relu's slope
   bool accumulate = false;  // C = sum_scale * C + ... instead of C = ...
   float sum_scale = 1.f;
+  // A transposed A stored [k, lda] with lda > m: the plan computes rows of a
+  // wider product (a panel of it), reading A's columns in place.
+  std::int64_t lda = 0;
   bool operator<(const GemmShape& o) const;
 };
 

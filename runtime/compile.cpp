@@ -157,6 +157,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       if (f.bias >= 0) read(f.bias);
       if (f.onto >= 0) read(f.onto), read(f.scale), s.accumulates = slot_of[static_cast<std::size_t>(f.onto)];
       s.label = gemm_label(f);
+      s.gemm = gemm_of[i];
       s.heavy = true;
       for (int mm : {f.matmul, f.second}) {
         if (mm < 0) continue;
@@ -266,6 +267,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     }
   }
 
+  // --- a GEMM whose product outgrows L2 runs inside the pass that reads it --------
+  if (opt.panel_gemms) st.panelled_gemms = fold_gemms_into_passes(steps, P.slots, threads);
+
   // --- order by level; heavy steps of a level may run side by side -------------
   std::stable_sort(steps.begin(), steps.end(), [](const Step& x, const Step& y) { return x.level < y.level; });
   for (int l = 0, b = 0; l < n_levels; ++l) {
@@ -343,6 +347,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
   // chunk by chunk while the chunk is in L1 (an optimizer update reading the
   // gradient or momentum), instead of by a pass over memory of its own.
   std::vector<int> scanned_by(P.slots.size(), -1);  // slot -> step that scans it
+  auto gemm_slot = [&](const Step& s) { return slot(fusions[static_cast<std::size_t>(s.gemm)].out); };
+  for (std::size_t k = 0; k < steps.size(); ++k)
+    if (steps[k].gemm >= 0 && steps[k].elementwise) scanned_by[static_cast<std::size_t>(gemm_slot(steps[k]))] = static_cast<int>(k);
   for (std::size_t k = 0; k < steps.size(); ++k) {
     Step& producer_step = steps[k];
     if (gemm_of[static_cast<std::size_t>(producer_step.node->id)] < 0) continue;
@@ -359,42 +366,43 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
   }
 
   // --- kernels --------------------------------------------------------------------
+  // What a GEMM step reads and writes (runtime/gemm_fusion.hpp decided what it computes).
+  auto gemm_operands = [&](const MatmulFusion& f, Tensor* out) {
+    auto tensor = [&](int id) { return &P.slots[static_cast<std::size_t>(slot(id))].tensor; };
+    auto shape = [&](int mm, bool accumulate) {
+      const Node& m = a.node(mm);
+      bool ta = m.attrs.i("trans_a") != 0, tb = m.attrs.i("trans_b") != 0;
+      Dims as = a.shape(a.in(mm, 0)), bs = a.shape(a.in(mm, 1));
+      return GemmShape{.trans_a = ta, .trans_b = tb, .m = ta ? as[1] : as[0], .n = tb ? bs[0] : bs[1],
+                       .k = ta ? as[0] : as[1], .bias = f.bias >= 0 && !accumulate, .act = f.act,
+                       .alpha = f.alpha, .accumulate = accumulate};
+    };
+    // A pair's second product accumulates onto the first; with a state to
+    // add onto, so does the first.
+    GemmOperands ops;
+    ops.shape = shape(f.matmul, f.onto >= 0);
+    ops.a = tensor(a.node(f.matmul).inputs[0].id);
+    ops.b = tensor(a.node(f.matmul).inputs[1].id);
+    if (f.bias >= 0) ops.bias = tensor(f.bias);
+    if (f.second >= 0) {
+      ops.second_shape = shape(f.second, true);
+      ops.a2 = tensor(a.node(f.second).inputs[0].id);
+      ops.b2 = tensor(a.node(f.second).inputs[1].id);
+    }
+    if (f.onto >= 0) ops.onto = tensor(f.onto), ops.scale = tensor(f.scale);
+    ops.out = out;
+    return ops;
+  };
   std::size_t max_registers = 0;
   for (std::size_t step_index = 0; step_index < steps.size(); ++step_index) {
     Step& s = steps[step_index];
     Tensor* out = &P.slots[static_cast<std::size_t>(s.write)].tensor;
     const Node* node = s.node;
-    if (gemm_of[static_cast<std::size_t>(node->id)] >= 0) {
-      const MatmulFusion& f = fusions[static_cast<std::size_t>(gemm_of[static_cast<std::size_t>(node->id)])];
-      // One GemmPlan per product; a pair's second accumulates onto the first,
-      // and with a state to add onto, so does the first.
-      auto tensor = [&](int id) { return &P.slots[static_cast<std::size_t>(slot(id))].tensor; };
-      auto plan = [&](int mm, bool accumulate) {
-        const Node& m = a.node(mm);
-        bool ta = m.attrs.i("trans_a") != 0, tb = m.attrs.i("trans_b") != 0;
-        Dims as = a.shape(a.in(mm, 0)), bs = a.shape(a.in(mm, 1));
-        GemmShape gs{.trans_a = ta, .trans_b = tb, .m = ta ? as[1] : as[0], .n = tb ? bs[0] : bs[1],
-                     .k = ta ? as[0] : as[1], .bias = f.bias >= 0 && !accumulate, .act = f.act, .alpha = f.alpha,
-                     .accumulate = accumulate};
-        P.gemms.emplace_back(gs, s.share);
-        return std::make_tuple(&P.gemms.back(), tensor(m.inputs[0].id), tensor(m.inputs[1].id));
-      };
-      auto [gp, A, B] = plan(f.matmul, f.onto >= 0);
-      GemmPlan* gp2 = nullptr;
-      const Tensor *A2 = nullptr, *B2 = nullptr;
-      if (f.second >= 0) std::tie(gp2, A2, B2) = plan(f.second, true);
-      const Tensor* bias = f.bias >= 0 ? tensor(f.bias) : nullptr;
-      const Tensor* V = f.onto >= 0 ? tensor(f.onto) : nullptr;
-      const Tensor* mu = f.onto >= 0 ? tensor(f.scale) : nullptr;
-      s.exec = [gp, A, B, gp2, A2, B2, bias, V, mu, out](const RunContext&) {
-        if (V) {
-          // out = mu * v + products: v's storage itself when the assign is in
-          // place, else a copy of v first.
-          if (out->data<float>() != V->data<float>()) out->copy_from(*V);
-          gp->set_sum_scale(mu->data<float>()[0]);
-        }
-        gp->run(A->data<float>(), B->data<float>(), out->data<float>(), bias ? bias->data<float>() : nullptr);
-        if (gp2) gp2->run(A2->data<float>(), B2->data<float>(), out->data<float>());
+    if (s.gemm >= 0 && !s.elementwise) {
+      GemmOperands ops = gemm_operands(fusions[static_cast<std::size_t>(s.gemm)], out);
+      GemmRowsPlan* plan = &P.gemms.emplace_back(ops, ops.shape.m, s.share);
+      s.exec = [ops, plan](const RunContext&) {
+        run_gemm_rows(ops, 0, *plan);
         return true;
       };
     } else if (s.nodes.size() > 1) {
@@ -444,7 +452,14 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       P.groups.push_back(std::move(fe));
       FusedElementwise* gp = &P.groups.back();
       Impl* impl = &P;
-      s.exec = [gp, impl](const RunContext& c) { return gp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };
+      if (s.gemm >= 0) {
+        const MatmulFusion& f = fusions[static_cast<std::size_t>(s.gemm)];
+        GemmOperands ops = gemm_operands(f, &P.slots[static_cast<std::size_t>(slot(f.out))].tensor);
+        PanelledGemmPass* pp = &P.panelled.emplace_back(ops, *gp, s.panel_rows, s.share);
+        s.exec = [pp, impl](const RunContext& c) { return pp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };
+      } else {
+        s.exec = [gp, impl](const RunContext& c) { return gp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };
+      }
       s.scanned_in_step = true;
     } else {
       KernelArgs args{*node, {}, *out, RandomStream{}};

@@ -11,54 +11,63 @@
 namespace anneal {
 
 bool FusedElementwise::run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite) const {
-  std::int64_t n = out->numel();
   std::atomic<bool> finite{true};
-  float* dst = out->data<float>();
-  std::size_t per_thread = static_cast<std::size_t>(registers) * kChunk;
-  parallel_for(n, 4 * kChunk, [&](std::int64_t b, std::int64_t e) {
-    float* regs = scratch + per_thread * static_cast<std::size_t>(omp_get_thread_num());
-    auto reg = [&](int r) { return regs + static_cast<std::size_t>(r) * kChunk; };
-    std::array<const float*, 4> in{};
-    std::array<std::uint8_t, 4> scalar{};
-    for (std::int64_t c = b; c < e; c += kChunk) {
-      std::int64_t len = std::min(kChunk, e - c);
-      for (const Member& m : members) {
-        for (std::size_t k = 0; k < m.operands.size(); ++k) {
-          const Operand& o = m.operands[k];
-          scalar[k] = o.kind == Operand::Kind::scalar;
-          switch (o.kind) {
-            case Operand::Kind::full:
-              in[k] = o.tensor->data<float>() + c;
-              if (check_finite && o.scan && !all_finite(in[k], len)) finite.store(false, std::memory_order_relaxed);
-              break;
-            case Operand::Kind::scalar: in[k] = o.tensor->data<float>(); break;
-            case Operand::Kind::member: {
-              const Member& src = members[static_cast<std::size_t>(o.member)];
-              in[k] = src.out ? src.out->data<float>() + c : reg(src.reg);
-              break;
-            }
-            case Operand::Kind::block: {
-              // A repeated trailing block (a bias row): gather this chunk's part.
-              const float* src = o.tensor->data<float>();
-              float* g = reg(o.reg);
-              std::int64_t j = c % o.block;
-              for (std::int64_t i = 0; i < len; ++i) {
-                g[i] = src[j];
-                if (++j == o.block) j = 0;
-              }
-              in[k] = g;
-              break;
-            }
-          }
-        }
-        float* o = m.out ? m.out->data<float>() + c : m.reg < 0 ? dst + c : reg(m.reg);
-        m.fn(ChunkArgs{*m.node, in.data(), scalar.data(), o, len, c,
-                       RandomStream{seed, static_cast<std::uint32_t>(m.node->id), step}});
-        if (check_finite && (m.out || m.reg < 0) && !all_finite(o, len)) finite.store(false, std::memory_order_relaxed);
-      }
-    }
+  parallel_for(out->numel(), 4 * kChunk, [&](std::int64_t b, std::int64_t e) {
+    if (!run_range(b, e, thread_scratch(scratch), seed, step, check_finite))
+      finite.store(false, std::memory_order_relaxed);
   });
   return finite.load(std::memory_order_relaxed);
+}
+
+float* FusedElementwise::thread_scratch(float* scratch) const {
+  return scratch + static_cast<std::size_t>(registers) * kChunk * static_cast<std::size_t>(omp_get_thread_num());
+}
+
+bool FusedElementwise::run_range(std::int64_t b, std::int64_t e, float* regs, std::uint64_t seed, std::uint32_t step,
+                                 bool check_finite) const {
+  bool finite = true;
+  float* dst = out->data<float>();
+  auto reg = [&](int r) { return regs + static_cast<std::size_t>(r) * kChunk; };
+  std::array<const float*, 4> in{};
+  std::array<std::uint8_t, 4> scalar{};
+  for (std::int64_t c = b; c < e; c += kChunk) {
+    std::int64_t len = std::min(kChunk, e - c);
+    for (const Member& m : members) {
+      for (std::size_t k = 0; k < m.operands.size(); ++k) {
+        const Operand& o = m.operands[k];
+        scalar[k] = o.kind == Operand::Kind::scalar;
+        switch (o.kind) {
+          case Operand::Kind::full:
+            in[k] = o.tensor->data<float>() + c;
+            if (check_finite && o.scan && !all_finite(in[k], len)) finite = false;
+            break;
+          case Operand::Kind::scalar: in[k] = o.tensor->data<float>(); break;
+          case Operand::Kind::member: {
+            const Member& src = members[static_cast<std::size_t>(o.member)];
+            in[k] = src.out ? src.out->data<float>() + c : reg(src.reg);
+            break;
+          }
+          case Operand::Kind::block: {
+            // A repeated trailing block (a bias row): gather this chunk's part.
+            const float* src = o.tensor->data<float>();
+            float* g = reg(o.reg);
+            std::int64_t j = c % o.block;
+            for (std::int64_t i = 0; i < len; ++i) {
+              g[i] = src[j];
+              if (++j == o.block) j = 0;
+            }
+            in[k] = g;
+            break;
+          }
+        }
+      }
+      float* o = m.out ? m.out->data<float>() + c : m.reg < 0 ? dst + c : reg(m.reg);
+      m.fn(ChunkArgs{*m.node, in.data(), scalar.data(), o, len, c,
+                     RandomStream{seed, static_cast<std::uint32_t>(m.node->id), step}});
+      if (check_finite && (m.out || m.reg < 0) && !all_finite(o, len)) finite = false;
+    }
+  }
+  return finite;
 }
 
 }  // namespace anneal

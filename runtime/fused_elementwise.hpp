@@ -38,6 +38,11 @@ struct FusedElementwise {
   // memory), and the operands marked `scan` as they are read, and returns
   // false if any element is NaN or Inf.
   bool run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite) const;
+  // Elements [begin, end) on the calling thread alone, with its `registers`
+  // chunks of scratch (thread_scratch): for a caller that splits the work itself.
+  bool run_range(std::int64_t begin, std::int64_t end, float* regs, std::uint64_t seed, std::uint32_t step,
+                 bool check_finite) const;
+  float* thread_scratch(float* scratch) const;  // the calling OpenMP thread's part
 };
 
 }  // namespace anneal

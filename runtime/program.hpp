@@ -3,7 +3,8 @@
 // need, merges common subexpressions, fuses matmul + bias + activation into
 // one oneDNN primitive, the two products of a weight's gradient into one
 // accumulating GEMM, an optimizer's momentum (v = mu v + grad) into that
-// GEMM's output, and chains of elementwise ops into one pass; it orders the
+// GEMM's output, and chains of elementwise ops into one pass (a GEMM whose
+// product outgrows L2 runs by panels inside the pass reading it); it orders the
 // steps in levels (balanced heavy steps of a level may run side by side on
 // TBB when each keeps two or more threads), and places every intermediate
 // value in one arena by liveness. Running it binds the feeds and persistent
@@ -26,6 +27,9 @@ struct CompileOptions {
   bool fuse_elementwise = true;  // chains of elementwise ops in one pass
   bool concurrent = true;        // balanced independent heavy steps may run side by side
   bool in_place_updates = true;  // assign writes straight into the state it updates
+  // A GEMM whose product outgrows the L2 cache runs panel by panel inside
+  // the fused pass that reads it (an optimizer update reading its gradient).
+  bool panel_gemms = true;
 };
 
 // Where a program finds parameters and state (the session).
@@ -46,6 +50,7 @@ struct ProgramStats {
   int levels = 0;
   int concurrent_levels = 0;
   int in_place_assigns = 0;
+  int panelled_gemms = 0;   // GEMMs run panel by panel inside the pass that reads their product
   std::size_t arena_bytes = 0;      // planned peak of intermediate values
   std::size_t unplanned_bytes = 0;  // the same values without reuse
 };

@@ -11,6 +11,7 @@
 
 #include "backend/gemm.hpp"
 #include "runtime/fused_elementwise.hpp"
+#include "runtime/gemm_step.hpp"
 #include "runtime/program.hpp"
 
 namespace anneal {
@@ -38,6 +39,8 @@ struct Step {
   int write = -1;                   // slot
   std::vector<int> side_writes;     // more slots a fused pass writes (new optimizer moments)
   int accumulates = -1;             // slot a GEMM adds its product onto (may be written in place)
+  int gemm = -1;                    // the GEMM fusion it runs (a fused pass: folded in, by panels)
+  std::int64_t panel_rows = 0;      // a fused pass running a GEMM: output rows per panel
   bool heavy = false;               // may run beside another heavy step of its level
   double cost = 0;                  // multiply-adds (GEMM) or elements (single kernel)
   bool elementwise = false;         // reads and writes element i at the same index
@@ -70,7 +73,8 @@ struct Program::Impl {
   std::vector<float> scratch;  // threads * registers * chunk floats (fused passes never run side by side)
   std::deque<KernelArgs> kernel_args;
   std::deque<Tensor> shape_stubs;  // shape-only inputs (OpDef::shape_only_inputs) that are not computed
-  std::deque<GemmPlan> gemms;
+  std::deque<GemmRowsPlan> gemms;
+  std::deque<PanelledGemmPass> panelled;
   std::deque<FusedElementwise> groups;
   std::unique_ptr<tbb::task_arena> task_arena;
   bool profiling = false;
