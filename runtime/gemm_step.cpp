@@ -57,7 +57,10 @@ void run_gemm_rows(const GemmOperands& g, std::int64_t r0, GemmRowsPlan& plan) {
 
 std::int64_t panel_rows(std::int64_t m, std::int64_t n, int threads) {
   const std::int64_t bytes = m * n * static_cast<std::int64_t>(sizeof(float));
-  if (bytes <= l2_bytes()) return 0;
+  // Below about 1.5x L2 the one-thread panel GEMMs, less efficient than one
+  // GEMM over all rows, cost more than the traffic saved (W1-W3's 1.3-1.6 MB
+  // products on a 1 MB L2 ran 2-8 % slower panelled; W5's 2-3 MB, 10-25 % faster).
+  if (bytes * 2 <= l2_bytes() * 3) return 0;
   // Panels of about 3/4 of L2 (the rest holds the GEMM's other operand as it
   // streams), as many on every thread.
   std::int64_t panels = (bytes + l2_bytes() * 3 / 4 - 1) / (l2_bytes() * 3 / 4);

@@ -39,7 +39,7 @@ struct GemmRowsPlan {
 void run_gemm_rows(const GemmOperands& g, std::int64_t r0, GemmRowsPlan& plan);
 
 // Rows per panel when a pass over an [m, n] product should run panel by
-// panel on `threads` threads; 0 when the product fits in one core's L2 cache.
+// panel on `threads` threads; 0 when the product is below 1.5x one core's L2 cache.
 std::int64_t panel_rows(std::int64_t m, std::int64_t n, int threads);
 
 // Folds each GEMM step whose product outgrows L2 into the fused pass that
