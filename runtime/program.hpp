@@ -3,8 +3,8 @@
 // need, merges common subexpressions, fuses matmul + bias + activation into
 // one oneDNN primitive, the two products of a weight's gradient into one
 // accumulating GEMM, an optimizer's momentum (v = mu v + grad) into that
-// GEMM's output, and chains of elementwise ops into one pass (a GEMM whose
-// product outgrows L2 runs by panels inside the pass reading it); it orders the
+// GEMM's output, and chains of elementwise ops into one pass (optionally, a
+// GEMM whose product outgrows L2 runs by panels inside the pass reading it); it orders the
 // steps in levels (balanced heavy steps of a level may run side by side on
 // TBB when each keeps two or more threads), and places every intermediate
 // value in one arena by liveness. Running it binds the feeds and persistent
@@ -29,7 +29,10 @@ struct CompileOptions {
   bool in_place_updates = true;  // assign writes straight into the state it updates
   // A GEMM whose product outgrows the L2 cache runs panel by panel inside
   // the fused pass that reads it (an optimizer update reading its gradient).
-  bool panel_gemms = true;
+  // Off by default for now: W5 at 1 thread ran 10 % faster, but W6's work
+  // memory grew by about 6 MB (one-thread panel plans per thread and their
+  // oneDNN scratchpads; not yet measured apart), past PyTorch's at 2 threads.
+  bool panel_gemms = false;
 };
 
 // Where a program finds parameters and state (the session).

@@ -77,7 +77,7 @@ TEST_CASE("runtime: a NaN in a panelled GEMM's product is caught and names the G
       Value w = g.param("w", {in, out}, Init::zeros());
       Value grad_w = matmul(x, d, true, false);
       Value update = assign(w, w - 0.1 * grad_w);
-      Session s(g);
+      Session s(g, {.compile = {.panel_gemms = true}});
       REQUIRE(s.program({}, {update}, 0).stats().panelled_gemms == 1);
       Tensor bad = xs.clone();
       bad.data<float>()[3 * in + col] = std::numeric_limits<float>::quiet_NaN();
@@ -92,7 +92,7 @@ TEST_CASE("runtime: a NaN in a panelled GEMM's product is caught and names the G
       // Clean data passes (in a fresh session: the failed step's in-place
       // update already wrote its NaNs into w).
       feeds["x"] = xs;
-      Session clean(g);
+      Session clean(g, {.compile = {.panel_gemms = true}});
       CHECK_NOTHROW(clean.run(feeds, {}, {update}));
     }
   }
