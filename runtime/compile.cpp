@@ -352,7 +352,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     if (steps[k].gemm >= 0 && steps[k].elementwise) scanned_by[static_cast<std::size_t>(gemm_slot(steps[k]))] = static_cast<int>(k);
   for (std::size_t k = 0; k < steps.size(); ++k) {
     Step& producer_step = steps[k];
-    if (gemm_of[static_cast<std::size_t>(producer_step.node->id)] < 0) continue;
+    if (producer_step.gemm < 0 || producer_step.elementwise) continue;
     for (std::size_t j = k + 1; j < steps.size(); ++j) {
       const Step& r = steps[j];
       if (r.nodes.size() > 1 && r.level > producer_step.level && r.elementwise &&
@@ -486,7 +486,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
   }
   // A value no reader's operand ended up scanning is scanned after its step.
   for (Step& s : steps)
-    if (gemm_of[static_cast<std::size_t>(s.node->id)] >= 0 && scanned_by[static_cast<std::size_t>(s.write)] >= 0)
+    if (s.gemm >= 0 && !s.elementwise && scanned_by[static_cast<std::size_t>(s.write)] >= 0)
       s.scanned_in_step = false;
   P.scratch.assign(static_cast<std::size_t>(threads) * max_registers * FusedElementwise::kChunk, 0.f);
   P.steps = std::move(steps);
