@@ -216,7 +216,8 @@ std::string profile_workload(const std::string& id, int steps, int threads) {
   for (int i = 0; i < steps; ++i) s.run_views(data.batch(i), w.step_fetches, w.step_targets);
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::ostringstream os;
-  os << id << " at " << threads << " thread(s): " << 1e3 * total / steps << " ms per step, by step:\n" << p.describe();
+  os << id << " at " << threads << " thread(s): " << 1e3 * total / steps << " ms per step, arena "
+     << p.stats().arena_bytes / 1048576.0 << " MiB, by step:\n" << p.describe();
   p.set_profiling(false);
   return os.str();
 }

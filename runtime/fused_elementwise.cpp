@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 
+#include "backend/cache.hpp"
 #include "backend/finite.hpp"
 #include "backend/parallel.hpp"
 
@@ -61,12 +62,15 @@ bool FusedElementwise::run_range(std::int64_t b, std::int64_t e, float* regs, st
           }
         }
       }
-      float* o = m.out ? m.out->data<float>() + c : m.reg < 0 ? dst + c : reg(m.reg);
+      const bool root = !m.out && m.reg < 0;
+      float* o = m.out ? m.out->data<float>() + c : !root ? reg(m.reg) : stream_reg >= 0 ? reg(stream_reg) : dst + c;
       m.fn(ChunkArgs{*m.node, in.data(), scalar.data(), o, len, c,
                      RandomStream{seed, static_cast<std::uint32_t>(m.node->id), step}});
-      if (check_finite && (m.out || m.reg < 0) && !all_finite(o, len)) finite = false;
+      if (check_finite && (m.out || root) && !all_finite(o, len)) finite = false;
+      if (root && stream_reg >= 0) stream_store(dst + c, o, len);
     }
   }
+  if (stream_reg >= 0) stream_fence();
   return finite;
 }
 

@@ -31,6 +31,12 @@ struct FusedElementwise {
   std::vector<Member> members;  // in dependency order; the last is the root
   Tensor* out = nullptr;
   int registers = 0;            // per thread
+  // The root's chunks are computed into this register and written to `out`
+  // with streaming stores (backend/cache.hpp); -1: written in place. For a
+  // large parameter updated in place by several threads: every thread's
+  // GEMMs read it, so a cached store must first take each line back from the
+  // other cores' caches, while a streaming store does not wait for that.
+  int stream_reg = -1;
 
   // Runs with the calling thread's budget; `scratch` holds threads *
   // registers * kChunk floats. With `check_finite`, scans each chunk of the

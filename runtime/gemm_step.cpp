@@ -1,13 +1,13 @@
 #include "runtime/gemm_step.hpp"
 
 #include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <exception>
 
+#include "backend/cache.hpp"
 #include "backend/threads.hpp"
 #include "runtime/program_impl.hpp"
 
@@ -24,14 +24,6 @@ GemmShape rows_of(GemmShape s, std::int64_t rows) {
 
 const float* row_offset(const GemmShape& s, const Tensor& a, std::int64_t r0) {
   return a.data<float>() + (s.trans_a ? r0 : r0 * s.k);
-}
-
-std::int64_t l2_bytes() {
-  static const std::int64_t bytes = [] {
-    long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    return v > 0 ? static_cast<std::int64_t>(v) : std::int64_t{1} << 20;
-  }();
-  return bytes;
 }
 
 }  // namespace
@@ -60,10 +52,10 @@ std::int64_t panel_rows(std::int64_t m, std::int64_t n, int threads) {
   // Below about 1.5x L2 the one-thread panel GEMMs, less efficient than one
   // GEMM over all rows, cost more than the traffic saved (W1-W3's 1.3-1.6 MB
   // products on a 1 MB L2 ran 2-8 % slower panelled; W5's 2-3 MB, 10-25 % faster).
-  if (bytes * 2 <= l2_bytes() * 3) return 0;
+  if (bytes * 2 <= l2_cache_bytes() * 3) return 0;
   // Panels of about 3/4 of L2 (the rest holds the GEMM's other operand as it
   // streams), as many on every thread.
-  std::int64_t panels = (bytes + l2_bytes() * 3 / 4 - 1) / (l2_bytes() * 3 / 4);
+  std::int64_t panels = (bytes + l2_cache_bytes() * 3 / 4 - 1) / (l2_cache_bytes() * 3 / 4);
   panels = (panels + threads - 1) / threads * threads;
   std::int64_t rows = (m + panels - 1) / panels;
   return rows >= 8 ? rows : 0;

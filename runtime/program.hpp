@@ -54,6 +54,7 @@ struct ProgramStats {
   int concurrent_levels = 0;
   int in_place_assigns = 0;
   int panelled_gemms = 0;   // GEMMs run panel by panel inside the pass that reads their product
+  int streamed_updates = 0; // in-place updates written with streaming stores (FusedElementwise::stream_reg)
   std::size_t arena_bytes = 0;      // planned peak of intermediate values
   std::size_t unplanned_bytes = 0;  // the same values without reuse
 };
