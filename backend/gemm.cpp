@@ -45,6 +45,16 @@ struct CachedPrimitive {
 
 thread_local bool tls_in_execute = false;
 
+// oneDNN scratchpads come from one grow-only buffer per calling thread rather
+// than one per plan: a thread runs its plans one at a time (side-by-side steps
+// and per-thread panels run on different threads), so a program needs the
+// largest scratchpad once per thread instead of the sum over its GEMMs.
+void* thread_scratchpad(std::size_t bytes) {
+  thread_local std::vector<std::uint8_t> buffer;
+  if (buffer.size() < bytes) buffer.resize(bytes);
+  return buffer.empty() ? nullptr : buffer.data();
+}
+
 std::mutex cache_mutex;
 std::map<std::pair<GemmShape, int>, CachedPrimitive>& cache() {
   static std::map<std::pair<GemmShape, int>, CachedPrimitive> c;
@@ -94,7 +104,6 @@ struct GemmPlan::Impl {
   // (concurrent levels run on TBB workers): it owns its stream, so no
   // stream is shared between threads and none is created while running.
   dnnl::stream stream;
-  std::vector<std::uint8_t> scratch_bytes;
   std::vector<dnnl_exec_arg_t> args;
 };
 
@@ -109,8 +118,7 @@ GemmPlan::GemmPlan(const GemmShape& shape, int threads) : impl_(std::make_unique
     i.a = dnnl::memory(i.p->a, e, DNNL_MEMORY_NONE);
     i.b = dnnl::memory(i.p->b, e, DNNL_MEMORY_NONE);
     i.c = dnnl::memory(i.p->c, e, DNNL_MEMORY_NONE);
-    i.scratch_bytes.resize(i.p->scratch.get_size());
-    i.scratch = dnnl::memory(i.p->scratch, e, i.scratch_bytes.data());
+    i.scratch = dnnl::memory(i.p->scratch, e, DNNL_MEMORY_NONE);
     i.args = {{DNNL_ARG_SRC, i.a.get()}, {DNNL_ARG_WEIGHTS, i.b.get()}, {DNNL_ARG_DST, i.c.get()},
               {DNNL_ARG_SCRATCHPAD, i.scratch.get()}};
     if (shape.bias) {
@@ -145,6 +153,7 @@ void GemmPlan::run(const float* a, const float* b, float* c, const float* bias) 
   dnnl_memory_set_data_handle(i.b.get(), const_cast<float*>(b));
   dnnl_memory_set_data_handle(i.c.get(), c);
   if (i.shape.bias) dnnl_memory_set_data_handle(i.bias.get(), const_cast<float*>(bias));
+  dnnl_memory_set_data_handle(i.scratch.get(), thread_scratchpad(i.p->scratch.get_size()));
   tls_in_execute = true;
   dnnl_status_t st =
       dnnl_primitive_execute(i.p->prim.get(), i.stream.get(), static_cast<int>(i.args.size()), i.args.data());

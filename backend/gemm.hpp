@@ -1,7 +1,8 @@
 // Single-precision GEMM on oneDNN matmul primitives. Primitives are created
 // once per (shape, transposes, epilogue, thread count) and cached for the
-// process; a GemmPlan also keeps its memory objects and scratchpad, so
-// running it again allocates nothing on Anneal's side.
+// process; a GemmPlan also keeps its memory objects (scratchpads come from
+// one buffer per calling thread), so running it again allocates nothing on
+// Anneal's side.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -270,6 +270,19 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
 
   // --- a GEMM whose product outgrows L2 runs inside the pass that reads it --------
   if (opt.panel_gemms) st.panelled_gemms = fold_gemms_into_passes(steps, P.slots, threads);
+  // A plain product (no state added onto) that only its panelled pass reads
+  // is never stored whole (Slot::Kind::panel): a gradient is used at once.
+  for (const Step& s : steps) {
+    if (s.gemm < 0 || !s.elementwise) continue;
+    const MatmulFusion& f = fusions[static_cast<std::size_t>(s.gemm)];
+    const int product = slot(f.out);
+    Slot& ps = P.slots[static_cast<std::size_t>(product)];
+    bool only_reader = ps.kind == Slot::Kind::arena && f.onto < 0 && !fetched_slot[static_cast<std::size_t>(product)];
+    for (const Step& r : steps)
+      if (&r != &s && std::find(r.reads.begin(), r.reads.end(), product) != r.reads.end()) only_reader = false;
+    for (const auto& c : P.commits) only_reader = only_reader && c.second != product;
+    if (only_reader) ps.kind = Slot::Kind::panel;
+  }
 
   // --- order by level; heavy steps of a level may run side by side -------------
   std::stable_sort(steps.begin(), steps.end(), [](const Step& x, const Step& y) { return x.level < y.level; });
@@ -463,7 +476,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       if (s.gemm >= 0) {
         const MatmulFusion& f = fusions[static_cast<std::size_t>(s.gemm)];
         GemmOperands ops = gemm_operands(f, &P.slots[static_cast<std::size_t>(slot(f.out))].tensor);
-        PanelledGemmPass* pp = &P.panelled.emplace_back(ops, *gp, s.panel_rows, s.share);
+        const bool private_product = P.slots[static_cast<std::size_t>(slot(f.out))].kind == Slot::Kind::panel;
+        if (private_product) gp->panel_product = ops.out;
+        PanelledGemmPass* pp = &P.panelled.emplace_back(ops, *gp, s.panel_rows, s.share, private_product);
         s.exec = [pp, impl](const RunContext& c) { return pp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };
       } else {
         s.exec = [gp, impl](const RunContext& c) { return gp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };

@@ -25,7 +25,7 @@ float* FusedElementwise::thread_scratch(float* scratch) const {
 }
 
 bool FusedElementwise::run_range(std::int64_t b, std::int64_t e, float* regs, std::uint64_t seed, std::uint32_t step,
-                                 bool check_finite) const {
+                                 bool check_finite, const float* panel) const {
   bool finite = true;
   float* dst = out->data<float>();
   auto reg = [&](int r) { return regs + static_cast<std::size_t>(r) * kChunk; };
@@ -39,7 +39,7 @@ bool FusedElementwise::run_range(std::int64_t b, std::int64_t e, float* regs, st
         scalar[k] = o.kind == Operand::Kind::scalar;
         switch (o.kind) {
           case Operand::Kind::full:
-            in[k] = o.tensor->data<float>() + c;
+            in[k] = o.tensor == panel_product ? panel + (c - b) : o.tensor->data<float>() + c;
             if (check_finite && o.scan && !all_finite(in[k], len)) finite = false;
             break;
           case Operand::Kind::scalar: in[k] = o.tensor->data<float>(); break;

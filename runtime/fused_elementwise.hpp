@@ -37,6 +37,9 @@ struct FusedElementwise {
   // GEMMs read it, so a cached store must first take each line back from the
   // other cores' caches, while a streaming store does not wait for that.
   int stream_reg = -1;
+  // A product computed panel by panel (runtime/gemm_step.hpp) that is never
+  // stored whole: run_range reads it from the caller's `panel`.
+  const Tensor* panel_product = nullptr;
 
   // Runs with the calling thread's budget; `scratch` holds threads *
   // registers * kChunk floats. With `check_finite`, scans each chunk of the
@@ -46,8 +49,9 @@ struct FusedElementwise {
   bool run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite) const;
   // Elements [begin, end) on the calling thread alone, with its `registers`
   // chunks of scratch (thread_scratch): for a caller that splits the work itself.
+  // `panel` holds panel_product's elements [begin, end).
   bool run_range(std::int64_t begin, std::int64_t end, float* regs, std::uint64_t seed, std::uint32_t step,
-                 bool check_finite) const;
+                 bool check_finite, const float* panel = nullptr) const;
   float* thread_scratch(float* scratch) const;  // the calling OpenMP thread's part
 };
 

@@ -33,9 +33,9 @@ GemmRowsPlan::GemmRowsPlan(const GemmOperands& g, std::int64_t r, int threads)
   if (g.a2) second = std::make_unique<GemmPlan>(rows_of(g.second_shape, r), threads);
 }
 
-void run_gemm_rows(const GemmOperands& g, std::int64_t r0, GemmRowsPlan& plan) {
+void run_gemm_rows(const GemmOperands& g, std::int64_t r0, GemmRowsPlan& plan, float* panel) {
   const std::int64_t n = g.shape.n;
-  float* c = g.out->data<float>() + r0 * n;
+  float* c = panel ? panel : g.out->data<float>() + r0 * n;
   if (g.onto) {
     // out = scale * onto + products: onto's storage itself when the assign
     // is in place, else a copy of it first.
@@ -57,6 +57,10 @@ std::int64_t panel_rows(std::int64_t m, std::int64_t n, int threads) {
   // streams), as many on every thread.
   std::int64_t panels = (bytes + l2_cache_bytes() * 3 / 4 - 1) / (l2_cache_bytes() * 3 / 4);
   panels = (panels + threads - 1) / threads * threads;
+  // Equal panels where up to twice as many allow it: a shorter last panel
+  // needs a oneDNN primitive (and its code) of its own.
+  for (std::int64_t p = panels; p <= 2 * panels; p += threads)
+    if (m % p == 0 && m / p >= 8) return m / p;
   std::int64_t rows = (m + panels - 1) / panels;
   return rows >= 8 ? rows : 0;
 }
@@ -124,11 +128,12 @@ int fold_gemms_into_passes(std::vector<Step>& steps, const std::vector<Slot>& sl
 }
 
 PanelledGemmPass::PanelledGemmPass(const GemmOperands& g, const FusedElementwise& pass, std::int64_t rows,
-                                   int threads)
+                                   int threads, bool private_product)
     : g_(g), pass_(pass), rows_(rows) {
   for (int t = 0; t < threads; ++t) {
     full_.emplace_back(g_, rows_, 1);
     if (g_.shape.m % rows_) tail_.emplace_back(g_, g_.shape.m % rows_, 1);
+    if (private_product) panels_.emplace_back(static_cast<std::size_t>(rows_ * g_.shape.n));
   }
 }
 
@@ -145,8 +150,9 @@ bool PanelledGemmPass::run(std::uint64_t seed, std::uint32_t step, float* scratc
       for (std::int64_t p = t; p < panels; p += team) {
         const std::int64_t r0 = p * rows_, r1 = std::min(m, r0 + rows_);
         GemmRowsPlan& plan = r1 - r0 == rows_ ? full_[static_cast<std::size_t>(t)] : tail_[static_cast<std::size_t>(t)];
-        run_gemm_rows(g_, r0, plan);
-        if (!pass_.run_range(r0 * n, r1 * n, pass_.thread_scratch(scratch), seed, step, check_finite))
+        float* panel = panels_.empty() ? nullptr : panels_[static_cast<std::size_t>(t)].data();
+        run_gemm_rows(g_, r0, plan, panel);
+        if (!pass_.run_range(r0 * n, r1 * n, pass_.thread_scratch(scratch), seed, step, check_finite, panel))
           finite.store(false, std::memory_order_relaxed);
       }
     } catch (...) {

@@ -35,8 +35,9 @@ struct GemmRowsPlan {
   std::unique_ptr<GemmPlan> second;
 };
 
-// Rows [r0, r0 + plan.rows) of the product.
-void run_gemm_rows(const GemmOperands& g, std::int64_t r0, GemmRowsPlan& plan);
+// Rows [r0, r0 + plan.rows) of the product, into g.out's rows or, when
+// given, into `panel` (plan.rows x n floats).
+void run_gemm_rows(const GemmOperands& g, std::int64_t r0, GemmRowsPlan& plan, float* panel = nullptr);
 
 // Rows per panel when a pass over an [m, n] product should run panel by
 // panel on `threads` threads; 0 when the product is below 1.5x one core's L2 cache.
@@ -49,10 +50,14 @@ std::int64_t panel_rows(std::int64_t m, std::int64_t n, int threads);
 int fold_gemms_into_passes(std::vector<Step>& steps, const std::vector<Slot>& slots, int threads);
 
 // The GEMM and then the pass, panel by panel: each thread computes its
-// panels with one-thread GEMMs and runs the pass over each at once.
+// panels with one-thread GEMMs and runs the pass over each at once. When
+// only the pass reads the product (`private_product`: a plain gradient), each
+// thread's panels go to a buffer of its own, L2-sized, and the whole product
+// is never stored.
 class PanelledGemmPass {
  public:
-  PanelledGemmPass(const GemmOperands& g, const FusedElementwise& pass, std::int64_t rows, int threads);
+  PanelledGemmPass(const GemmOperands& g, const FusedElementwise& pass, std::int64_t rows, int threads,
+                   bool private_product);
   // As FusedElementwise::run: false when check_finite found a NaN/Inf.
   bool run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite);
 
@@ -61,6 +66,7 @@ class PanelledGemmPass {
   const FusedElementwise& pass_;
   std::int64_t rows_;
   std::vector<GemmRowsPlan> full_, tail_;  // per thread: full panels and the last, shorter one
+  std::vector<std::vector<float>> panels_;  // per thread, with a private product
 };
 
 }  // namespace anneal

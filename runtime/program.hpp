@@ -28,11 +28,9 @@ struct CompileOptions {
   bool concurrent = true;        // balanced independent heavy steps may run side by side
   bool in_place_updates = true;  // assign writes straight into the state it updates
   // A GEMM whose product outgrows the L2 cache runs panel by panel inside
-  // the fused pass that reads it (an optimizer update reading its gradient).
-  // Off by default for now: W5 at 1 thread ran 10 % faster, but W6's work
-  // memory grew by about 6 MB (one-thread panel plans per thread and their
-  // oneDNN scratchpads; not yet measured apart), past PyTorch's at 2 threads.
-  bool panel_gemms = false;
+  // the fused pass that reads it (an optimizer update reading its gradient
+  // or momentum), so the panel is updated while it is in L2.
+  bool panel_gemms = true;
 };
 
 // Where a program finds parameters and state (the session).

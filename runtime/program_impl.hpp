@@ -17,7 +17,9 @@
 namespace anneal {
 
 struct Slot {
-  enum class Kind { feed, persistent, arena, alias, constant } kind = Kind::arena;
+  // panel: a GEMM product only its panelled pass reads; it exists a panel at
+  // a time, in that pass's per-thread buffers, never whole.
+  enum class Kind { feed, persistent, arena, alias, constant, panel } kind = Kind::arena;
   const Node* node = nullptr;    // whose value it holds
   const Node* target = nullptr;  // alias: the param/state whose storage holds the value
   Dims shape;                    // batch resolved
