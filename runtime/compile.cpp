@@ -467,8 +467,11 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       // momentum update at 2 threads took 400 us with cached stores, 190 us
       // streamed. One thread owns every line already, and keeps them cached.
       const Slot& out_slot = P.slots[static_cast<std::size_t>(s.write)];
-      if (out_slot.kind == Slot::Kind::alias && s.share > 1 && numel(out_slot.shape) * 4 > l2_cache_bytes())
-        fe.stream_reg = fe.registers++, ++st.streamed_updates;
+      const std::int64_t out_bytes = numel(out_slot.shape) * static_cast<std::int64_t>(sizeof(float));
+      if (out_slot.kind == Slot::Kind::alias && s.share > 1 && out_bytes > l2_cache_bytes()) {
+        fe.stream_reg = fe.registers++;
+        ++st.streamed_updates;
+      }
       max_registers = std::max(max_registers, static_cast<std::size_t>(fe.registers));
       P.groups.push_back(std::move(fe));
       FusedElementwise* gp = &P.groups.back();
@@ -476,9 +479,8 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       if (s.gemm >= 0) {
         const MatmulFusion& f = fusions[static_cast<std::size_t>(s.gemm)];
         GemmOperands ops = gemm_operands(f, &P.slots[static_cast<std::size_t>(slot(f.out))].tensor);
-        const bool private_product = P.slots[static_cast<std::size_t>(slot(f.out))].kind == Slot::Kind::panel;
-        if (private_product) gp->panel_product = ops.out;
-        PanelledGemmPass* pp = &P.panelled.emplace_back(ops, *gp, s.panel_rows, s.share, private_product);
+        if (P.slots[static_cast<std::size_t>(slot(f.out))].kind == Slot::Kind::panel) gp->panel_product = ops.out;
+        PanelledGemmPass* pp = &P.panelled.emplace_back(ops, *gp, s.panel_rows, s.share);
         s.exec = [pp, impl](const RunContext& c) { return pp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };
       } else {
         s.exec = [gp, impl](const RunContext& c) { return gp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };

@@ -128,12 +128,12 @@ int fold_gemms_into_passes(std::vector<Step>& steps, const std::vector<Slot>& sl
 }
 
 PanelledGemmPass::PanelledGemmPass(const GemmOperands& g, const FusedElementwise& pass, std::int64_t rows,
-                                   int threads, bool private_product)
+                                   int threads)
     : g_(g), pass_(pass), rows_(rows) {
   for (int t = 0; t < threads; ++t) {
     full_.emplace_back(g_, rows_, 1);
     if (g_.shape.m % rows_) tail_.emplace_back(g_, g_.shape.m % rows_, 1);
-    if (private_product) panels_.emplace_back(static_cast<std::size_t>(rows_ * g_.shape.n));
+    if (pass_.panel_product) panels_.emplace_back(static_cast<std::size_t>(rows_ * g_.shape.n));
   }
 }
 

@@ -51,13 +51,12 @@ int fold_gemms_into_passes(std::vector<Step>& steps, const std::vector<Slot>& sl
 
 // The GEMM and then the pass, panel by panel: each thread computes its
 // panels with one-thread GEMMs and runs the pass over each at once. When
-// only the pass reads the product (`private_product`: a plain gradient), each
-// thread's panels go to a buffer of its own, L2-sized, and the whole product
-// is never stored.
+// only the pass reads the product (the pass's panel_product: a plain
+// gradient), each thread's panels go to a buffer of its own, L2-sized, and
+// the whole product is never stored.
 class PanelledGemmPass {
  public:
-  PanelledGemmPass(const GemmOperands& g, const FusedElementwise& pass, std::int64_t rows, int threads,
-                   bool private_product);
+  PanelledGemmPass(const GemmOperands& g, const FusedElementwise& pass, std::int64_t rows, int threads);
   // As FusedElementwise::run: false when check_finite found a NaN/Inf.
   bool run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite);
 
