@@ -62,6 +62,8 @@ struct ChunkArgs {
   RandomStream rng;
 };
 using ChunkFn = void (*)(const ChunkArgs&);
+// The most inputs a fusable op may have (adam_update has 5).
+constexpr std::size_t kMaxChunkInputs = 6;
 
 // An activation the matmul kernel can apply itself (a oneDNN post-op).
 enum class PostOp { none, relu, leaky_relu, sigmoid, tanh };

@@ -122,21 +122,23 @@ Optimizer adam(Graph& g, const std::string& name, const std::vector<Value>& para
   opt.updates_.push_back(assign(t, t_new));
   // Bias corrections 1 - beta^t, as exp(t log beta) so beta may be scheduled.
   Value c1 = 1.0 - exp(t_new * log(b1));
-  Value c2 = 1.0 - exp(t_new * log(b2));
-  Value step = lr / c1;
-  Value inv_sqrt_c2 = 1.0 / sqrt(c2);
+  Value sqrt_c2 = sqrt(1.0 - exp(t_new * log(b2)));
+  // PyTorch's step, lr/c1 * m / (sqrt(v)/sqrt(c2) + eps), with numerator and
+  // denominator times sqrt(c2) (Kingma & Ba's "efficient version", §2): the
+  // corrections fold into two scalars and the pass is one loop per element
+  // with one square root and one division.
+  Value step = lr * sqrt_c2 / c1, step_eps = eps * sqrt_c2;
+  Value keep1 = 1.0 - b1, keep2 = 1.0 - b2;
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Value& p = params[i];
     Value d = o.weight_decay != 0 ? grads[i] + wd * p : grads[i];
     Value m = g.state(p.name() + ".adam_m", p.shape());
     Value v = g.state(p.name() + ".adam_v", p.shape());
-    Value m_new = b1 * m + (1.0 - b1) * d;
-    Value v_new = b2 * v + (1.0 - b2) * square(d);
+    Value m_new = axpby(m, d, b1, keep1);
+    Value v_new = axpby(v, square(d), b2, keep2);
     opt.updates_.push_back(assign(m, m_new));
     opt.updates_.push_back(assign(v, v_new));
-    // As PyTorch orders it, with the bias corrections folded into scalars:
-    // one division and one square root per element (this pass is Adam's cost).
-    opt.updates_.push_back(assign(p, p - step * m_new / (sqrt(v_new) * inv_sqrt_c2 + eps)));
+    opt.updates_.push_back(assign(p, adam_update(p, m_new, v_new, step, step_eps)));
   }
   opt.record(g, "adam", params);
   return opt;

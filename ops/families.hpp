@@ -16,5 +16,6 @@ void register_shape_ops(OpList& ops);
 void register_control_ops(OpList& ops);
 void register_cast_ops(OpList& ops);
 void register_random_ops(OpList& ops);
+void register_update_rule_ops(OpList& ops);
 
 }  // namespace anneal::detail

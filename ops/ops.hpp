@@ -56,6 +56,12 @@ Value relu(Value x);
 Value leaky_relu(Value x, double slope = 0.01);
 Value softplus(Value x);  // log(1 + e^x), stable for large |x|
 
+// --- update rules optimizers are written with (ops/update_rules.cpp) ----------
+// One loop each instead of a chain of primitives. a, b, lr, eps are 0-d.
+Value axpby(Value x, Value y, Value a, Value b);  // a*x + b*y, x and y of one shape
+// p - lr * m / (sqrt(v) + eps), elementwise; p, m, v of one shape (not differentiable).
+Value adam_update(Value p, Value m, Value v, Value lr, Value eps);
+
 // --- broadcasting plumbing (ops/broadcast.cpp) -------------------------------
 // x broadcast to the shape of `like` (run-time shape: batch included).
 Value broadcast_like(Value x, Value like);

@@ -19,6 +19,7 @@ const std::vector<const OpDef*>& all_ops() {
     detail::register_control_ops(l);
     detail::register_cast_ops(l);
     detail::register_random_ops(l);
+    detail::register_update_rule_ops(l);
     return l;
   }();
   return ops;

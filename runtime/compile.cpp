@@ -21,7 +21,7 @@ namespace {
 // input the output's shape, a scalar, or a repeated trailing block.
 bool chunkable(const Analysis& a, int id) {
   const Node& n = a.node(id);
-  if (!n.op->chunk || n.type.dtype != DType::f32 || n.inputs.size() > 4) return false;
+  if (!n.op->chunk || n.type.dtype != DType::f32 || n.inputs.size() > kMaxChunkInputs) return false;
   Dims s = a.shape(id);
   for (std::size_t k = 0; k < n.inputs.size(); ++k) {
     int p = a.in(id, k);

