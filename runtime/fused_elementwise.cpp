@@ -2,8 +2,8 @@
 
 #include <omp.h>
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <atomic>
 
 #include "backend/cache.hpp"
