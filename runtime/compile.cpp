@@ -480,9 +480,11 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
         const MatmulFusion& f = fusions[static_cast<std::size_t>(s.gemm)];
         GemmOperands ops = gemm_operands(f, &P.slots[static_cast<std::size_t>(slot(f.out))].tensor);
         if (P.slots[static_cast<std::size_t>(slot(f.out))].kind == Slot::Kind::panel) gp->panel_product = ops.out;
+        gp->find_streams();
         PanelledGemmPass* pp = &P.panelled.emplace_back(ops, *gp, s.panel_rows, s.share);
         s.exec = [pp, impl](const RunContext& c) { return pp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };
       } else {
+        gp->find_streams();
         s.exec = [gp, impl](const RunContext& c) { return gp->run(c.seed, c.step, impl->scratch.data(), c.check_finite); };
       }
       s.scanned_in_step = true;

@@ -13,10 +13,10 @@
 namespace anneal {
 namespace {
 
-void prefetch_l2(const float* const* tensors, std::size_t count, std::int64_t begin, std::int64_t len) {
+void prefetch_l2(const std::vector<const Tensor*>& tensors, std::int64_t begin, std::int64_t len) {
   constexpr std::int64_t kLine = 64 / sizeof(float);
-  for (std::size_t k = 0; k < count; ++k)
-    for (std::int64_t i = 0; i < len; i += kLine) __builtin_prefetch(tensors[k] + begin + i, 0, 2);
+  for (const Tensor* t : tensors)
+    for (std::int64_t i = 0; i < len; i += kLine) __builtin_prefetch(t->data<float>() + begin + i, 0, 2);
 }
 
 }  // namespace
@@ -30,6 +30,15 @@ bool FusedElementwise::run(std::uint64_t seed, std::uint32_t step, float* scratc
   return finite.load(std::memory_order_relaxed);
 }
 
+void FusedElementwise::find_streams() {
+  streams.clear();
+  for (const Member& m : members)
+    for (const Operand& o : m.operands)
+      if (o.kind == Operand::Kind::full && o.tensor != panel_product &&
+          std::find(streams.begin(), streams.end(), o.tensor) == streams.end())
+        streams.push_back(o.tensor);
+}
+
 float* FusedElementwise::thread_scratch(float* scratch) const {
   return scratch + static_cast<std::size_t>(registers) * kChunk * static_cast<std::size_t>(omp_get_thread_num());
 }
@@ -41,20 +50,9 @@ bool FusedElementwise::run_range(std::int64_t b, std::int64_t e, float* regs, st
   auto reg = [&](int r) { return regs + static_cast<std::size_t>(r) * kChunk; };
   std::array<const float*, kMaxChunkInputs> in{};
   std::array<std::uint8_t, kMaxChunkInputs> scalar{};
-  // The tensors the pass reads from memory, each once. While a chunk is
-  // computed, the next chunk of each is prefetched into L2: a chunk is about
-  // one 4 KiB page, where the hardware prefetcher stops, so otherwise the
-  // first lines of every chunk miss (W3's Adam passes: 15-20 % faster).
-  std::array<const float*, 16> streams{};
-  std::size_t n_streams = 0;
-  for (const Member& m : members)
-    for (const Operand& o : m.operands)
-      if (o.kind == Operand::Kind::full && o.tensor != panel_product && n_streams < streams.size() &&
-          std::find(streams.begin(), streams.begin() + n_streams, o.tensor->data<float>()) == streams.begin() + n_streams)
-        streams[n_streams++] = o.tensor->data<float>();
   for (std::int64_t c = b; c < e; c += kChunk) {
     std::int64_t len = std::min(kChunk, e - c);
-    if (c + kChunk < e) prefetch_l2(streams.data(), n_streams, c + kChunk, std::min(kChunk, e - c - kChunk));
+    if (c + kChunk < e) prefetch_l2(streams, c + kChunk, std::min(kChunk, e - c - kChunk));
     for (const Member& m : members) {
       for (std::size_t k = 0; k < m.operands.size(); ++k) {
         const Operand& o = m.operands[k];
