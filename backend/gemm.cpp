@@ -76,7 +76,7 @@ const CachedPrimitive& primitive_for(const GemmShape& s, int threads) {
   // so it may run on whichever thread the scheduler picks.
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   dnnl::post_ops po;
-  if (s.accumulate) po.append_sum(s.sum_scale);
+  if (s.accumulate) po.append_sum(1.0f);
   if (s.act != GemmActivation::none) po.append_eltwise(1.0f, eltwise_of(s.act), s.alpha, 0.0f);
   attr.set_post_ops(po);
   // oneDNN creates the primitive for the calling thread's OpenMP team size.
@@ -91,8 +91,8 @@ const CachedPrimitive& primitive_for(const GemmShape& s, int threads) {
 }  // namespace
 
 bool GemmShape::operator<(const GemmShape& o) const {
-  return std::tie(trans_a, trans_b, m, n, k, bias, act, alpha, accumulate, sum_scale, lda) <
-         std::tie(o.trans_a, o.trans_b, o.m, o.n, o.k, o.bias, o.act, o.alpha, o.accumulate, o.sum_scale, o.lda);
+  return std::tie(trans_a, trans_b, m, n, k, bias, act, alpha, accumulate, lda) <
+         std::tie(o.trans_a, o.trans_b, o.m, o.n, o.k, o.bias, o.act, o.alpha, o.accumulate, o.lda);
 }
 
 struct GemmPlan::Impl {
@@ -129,13 +129,6 @@ GemmPlan::GemmPlan(const GemmShape& shape, int threads) : impl_(std::make_unique
     throw RunError("oneDNN matmul " + std::to_string(shape.m) + "x" + std::to_string(shape.k) + " * " +
                    std::to_string(shape.k) + "x" + std::to_string(shape.n) + ": " + err.what());
   }
-}
-
-void GemmPlan::set_sum_scale(float scale) {
-  if (scale == impl_->shape.sum_scale) return;
-  GemmShape s = impl_->shape;
-  s.sum_scale = scale;
-  *this = GemmPlan(s, impl_->threads);
 }
 
 GemmPlan::~GemmPlan() = default;

@@ -19,15 +19,14 @@ struct GemmShape {
   bool bias = false;        // + bias[n] on every row
   GemmActivation act = GemmActivation::none;
   float alpha = 0.f;        // leaky_relu's slope
-  bool accumulate = false;  // C = sum_scale * C + ... instead of C = ...
-  float sum_scale = 1.f;
+  bool accumulate = false;  // C += ... instead of C = ...
   // A transposed A stored [k, lda] with lda > m: the plan computes rows of a
   // wider product (a panel of it), reading A's columns in place.
   std::int64_t lda = 0;
   bool operator<(const GemmShape& o) const;
 };
 
-// C[M,N] = act(op(A)[M,K] * op(B)[K,N] + bias (+ sum_scale * C when accumulate)).
+// C[M,N] = act(op(A)[M,K] * op(B)[K,N] + bias (+ C when accumulate)).
 // Row-major; op(X) is X or its transpose, read through strides (no copy).
 class GemmPlan {
  public:
@@ -36,10 +35,6 @@ class GemmPlan {
   GemmPlan(GemmPlan&&) noexcept;
   GemmPlan& operator=(GemmPlan&&) noexcept;
   void run(const float* a, const float* b, float* c, const float* bias = nullptr);
-  // An accumulating plan whose scale is a run-time value (an optimizer's
-  // momentum): rebuilds the primitive when the scale changes, which is rare
-  // (a schedule), as oneDNN fixes a sum post-op's scale when it is created.
-  void set_sum_scale(float scale);
   const GemmShape& shape() const;
 
  private:

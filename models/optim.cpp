@@ -89,18 +89,21 @@ Optimizer sgd(Graph& g, const std::string& name, const std::vector<Value>& param
   Value lr = opt.add_hyper(g, "lr", o.lr);
   Value mom = opt.add_hyper(g, "momentum", o.momentum);
   Value wd = opt.add_hyper(g, "weight_decay", o.weight_decay);
+  // Each rule is one axpby (one loop per element in the fused pass, not a
+  // multiply and an add): v' = mom v + d, p' = p - lr step.
+  Graph::Scope scope(g, name + "/");
+  Value one = g.scalar(1.0), neg_lr = -lr;
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Value& p = params[i];
-    Graph::Scope scope(g, name + "/");
-    Value d = o.weight_decay != 0 ? grads[i] + wd * p : grads[i];
+    Value d = o.weight_decay != 0 ? axpby(grads[i], p, one, wd) : grads[i];
     Value step = d;
     if (o.momentum != 0 || o.nesterov) {
       Value v = g.state(p.name() + ".velocity", p.shape());
-      Value v_new = mom * v + d;
+      Value v_new = axpby(v, d, mom, one);
       opt.updates_.push_back(assign(v, v_new));
-      step = o.nesterov ? d + mom * v_new : v_new;
+      step = o.nesterov ? axpby(d, v_new, one, mom) : v_new;
     }
-    opt.updates_.push_back(assign(p, p - lr * step));
+    opt.updates_.push_back(assign(p, axpby(p, step, one, neg_lr)));
   }
   opt.record(g, "sgd", params);
   return opt;

@@ -59,7 +59,6 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     if (!a.needed[i] || absorbed[i] || !is_op(a.node(static_cast<int>(i)), "matmul")) continue;
     MatmulFusion f = opt.fuse_matmul ? pair_matmuls(a, static_cast<int>(i)) : MatmulFusion{};
     if (f.second < 0) f = fuse_matmul(a, static_cast<int>(i), opt.fuse_matmul);
-    if (opt.fuse_matmul && opt.in_place_updates) accumulate_onto_state(a, f);
     for (int id : f.nodes)
       if (id != f.out) absorbed[static_cast<std::size_t>(id)] = 1;
     gemm_of[static_cast<std::size_t>(f.out)] = static_cast<int>(fusions.size());
@@ -99,10 +98,10 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       }
     }
   }
-  std::vector<int> group_size(group_root.size(), 0);
-  for (std::size_t i = 0; i < n; ++i)
-    if (group_of[i] >= 0) ++group_size[static_cast<std::size_t>(group_of[i])];
-  auto in_multi_group = [&](std::size_t i) { return group_of[i] >= 0 && group_size[static_cast<std::size_t>(group_of[i])] > 1; };
+  // Computed inside its group's pass, by the root's step.
+  auto interior = [&](std::size_t i) {
+    return group_of[i] >= 0 && group_root[static_cast<std::size_t>(group_of[i])] != static_cast<int>(i);
+  };
 
   // --- slots -------------------------------------------------------------------
   std::vector<int> slot_of(n, -1);
@@ -118,8 +117,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
   for (std::size_t i = 0; i < n; ++i) {
     if (!a.needed[i] || absorbed[i]) continue;
     const Node& nd = a.node(static_cast<int>(i));
-    bool interior = in_multi_group(i) && group_root[static_cast<std::size_t>(group_of[i])] != static_cast<int>(i);
-    if (interior && !side_output[i]) continue;
+    if (interior(i) && !side_output[i]) continue;
     switch (nd.op->role) {
       case OpRole::input: new_slot(static_cast<int>(i), Slot::Kind::feed); break;
       case OpRole::param:
@@ -142,7 +140,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     if (!a.needed[i] || absorbed[i]) continue;
     const Node& nd = a.node(id);
     if (nd.op->role != OpRole::compute) continue;
-    if (in_multi_group(i) && group_root[static_cast<std::size_t>(group_of[i])] != id) continue;
+    if (interior(i)) continue;
     Step s;
     s.node = &nd;
     s.write = slot_of[i];
@@ -156,7 +154,6 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       for (int mm : {f.matmul, f.second})
         if (mm >= 0) read(a.in(mm, 0)), read(a.in(mm, 1));
       if (f.bias >= 0) read(f.bias);
-      if (f.onto >= 0) read(f.onto), read(f.scale), s.accumulates = slot_of[static_cast<std::size_t>(f.onto)];
       s.label = gemm_label(f);
       s.gemm = gemm_of[i];
       s.heavy = true;
@@ -167,7 +164,10 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       }
       st.gemms += f.second >= 0 ? 2 : 1;
       st.fused_matmuls += f.nodes.size() > 1;
-    } else if (in_multi_group(i)) {
+    } else if (group_of[i] >= 0) {
+      // A lone chunkable op runs as a one-member pass too: it then streams
+      // like a multi-op pass, and a GEMM whose product it reads can be
+      // folded into it by panels (an SGD step as one axpby).
       for (std::size_t k = 0; k < n; ++k)
         if (group_of[k] == group_of[i]) s.nodes.push_back(&a.node(static_cast<int>(k)));
       for (const Node* m : s.nodes)
@@ -175,11 +175,16 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
           int p = a.in(m->id, k);
           if (group_of[static_cast<std::size_t>(p)] != group_of[i]) read(p);
         }
-      s.label = "fused";
-      for (const Node* m : s.nodes) s.label += (m == s.nodes.front() ? " " : "+") + m->op->name;
       s.elementwise = true;
-      ++st.fused_groups;
-      st.fused_group_ops += static_cast<int>(s.nodes.size());
+      s.pass = true;
+      if (s.nodes.size() > 1) {
+        s.label = "fused";
+        for (const Node* m : s.nodes) s.label += (m == s.nodes.front() ? " " : "+") + m->op->name;
+        ++st.fused_groups;
+        st.fused_group_ops += static_cast<int>(s.nodes.size());
+      } else {
+        s.label = nd.op->name;
+      }
     } else {
       s.nodes.push_back(&nd);
       for (std::size_t k = 0; k < nd.inputs.size(); ++k)
@@ -244,7 +249,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     for (std::size_t k = 0; ok && k < steps.size(); ++k) {
       const Step& r = steps[k];
       if (std::find(r.reads.begin(), r.reads.end(), tslot) == r.reads.end()) continue;
-      ok = static_cast<int>(k) == w ? r.elementwise || r.accumulates == tslot
+      ok = static_cast<int>(k) == w ? r.elementwise
                                     : r.level < steps[static_cast<std::size_t>(w)].level;
       if (ok && static_cast<int>(k) == w && r.nodes.size() > 1) {
         // Chunk by chunk, the pass runs its ops in order: every op reading the
@@ -270,14 +275,14 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
 
   // --- a GEMM whose product outgrows L2 runs inside the pass that reads it --------
   if (opt.panel_gemms) st.panelled_gemms = fold_gemms_into_passes(steps, P.slots, threads);
-  // A plain product (no state added onto) that only its panelled pass reads
+  // A product that only its panelled pass reads
   // is never stored whole (Slot::Kind::panel): a gradient is used at once.
   for (const Step& s : steps) {
     if (s.gemm < 0 || !s.elementwise) continue;
     const MatmulFusion& f = fusions[static_cast<std::size_t>(s.gemm)];
     const int product = slot(f.out);
     Slot& ps = P.slots[static_cast<std::size_t>(product)];
-    bool only_reader = ps.kind == Slot::Kind::arena && f.onto < 0 && !fetched_slot[static_cast<std::size_t>(product)];
+    bool only_reader = ps.kind == Slot::Kind::arena && !fetched_slot[static_cast<std::size_t>(product)];
     for (const Step& r : steps)
       if (&r != &s && std::find(r.reads.begin(), r.reads.end(), product) != r.reads.end()) only_reader = false;
     for (const auto& c : P.commits) only_reader = only_reader && c.second != product;
@@ -369,7 +374,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     if (producer_step.gemm < 0 || producer_step.elementwise) continue;
     for (std::size_t j = k + 1; j < steps.size(); ++j) {
       const Step& r = steps[j];
-      if (r.nodes.size() > 1 && r.level > producer_step.level && r.elementwise &&
+      if (r.pass && r.level > producer_step.level &&
           std::find(r.reads.begin(), r.reads.end(), producer_step.write) != r.reads.end() &&
           P.slots[static_cast<std::size_t>(producer_step.write)].shape == P.slots[static_cast<std::size_t>(r.write)].shape) {
         scanned_by[static_cast<std::size_t>(producer_step.write)] = static_cast<int>(j);
@@ -391,10 +396,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
                        .k = ta ? as[0] : as[1], .bias = f.bias >= 0 && !accumulate, .act = f.act,
                        .alpha = f.alpha, .accumulate = accumulate};
     };
-    // A pair's second product accumulates onto the first; with a state to
-    // add onto, so does the first.
+    // A pair's second product accumulates onto the first.
     GemmOperands ops;
-    ops.shape = shape(f.matmul, f.onto >= 0);
+    ops.shape = shape(f.matmul, false);
     ops.a = tensor(a.node(f.matmul).inputs[0].id);
     ops.b = tensor(a.node(f.matmul).inputs[1].id);
     if (f.bias >= 0) ops.bias = tensor(f.bias);
@@ -403,7 +407,6 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       ops.a2 = tensor(a.node(f.second).inputs[0].id);
       ops.b2 = tensor(a.node(f.second).inputs[1].id);
     }
-    if (f.onto >= 0) ops.onto = tensor(f.onto), ops.scale = tensor(f.scale);
     ops.out = out;
     return ops;
   };
@@ -419,7 +422,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
         run_gemm_rows(ops, 0, *plan);
         return true;
       };
-    } else if (s.nodes.size() > 1) {
+    } else if (s.pass) {
       FusedElementwise fe;
       fe.out = out;
       int gid = group_of[static_cast<std::size_t>(node->id)];

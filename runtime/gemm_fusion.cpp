@@ -72,48 +72,8 @@ MatmulFusion pair_matmuls(const Analysis& a, int m) {
   return f;
 }
 
-// An optimizer's momentum, v_new = mu * v + g, assigned back to v, where g is
-// a fusion's plain product(s): the GEMM adds onto v in place (sum post-op
-// with scale mu), so the gradient never exists apart from the velocity and
-// the update pass reads one array less.
-void accumulate_onto_state(const Analysis& a, MatmulFusion& f) {
-  if (f.bias >= 0 || f.act != GemmActivation::none) return;
-  const auto& cs = a.consumers[static_cast<std::size_t>(f.out)];
-  if (cs.size() != 1 || !a.single_consumer(f.out, cs[0]) || !is_op(a.node(cs[0]), "add")) return;
-  int add = cs[0];
-  int scaled = a.in(add, 0) == f.out ? a.in(add, 1) : a.in(add, 0);
-  if (scaled == f.out || !is_op(a.node(scaled), "mul") || !a.single_consumer(scaled, add) ||
-      a.shape(add) != a.shape(f.out))
-    return;
-  for (int k = 0; k < 2; ++k) {
-    int v = a.in(scaled, static_cast<std::size_t>(k)), mu = a.in(scaled, static_cast<std::size_t>(1 - k));
-    const Node& vn = a.node(v);
-    const Node& mn = a.node(mu);
-    if (vn.op->role != OpRole::state || a.shape(v) != a.shape(add) || numel(a.shape(mu)) != 1 ||
-        mn.type.dtype != DType::f32 || (mn.op->role != OpRole::state && mn.op->role != OpRole::constant &&
-                                        mn.op->role != OpRole::param))
-      continue;
-    bool assigned_back = false;  // the sum is v's next value
-    for (int c : a.consumers[static_cast<std::size_t>(add)])
-      assigned_back |= a.node(c).op->role == OpRole::assign && a.in(c, 0) == v && a.in(c, 1) == add;
-    if (!assigned_back) continue;
-    // In place, v must not also be a GEMM operand (read while written).
-    bool operand = false;
-    for (int mm : {f.matmul, f.second})
-      if (mm >= 0) operand |= a.in(mm, 0) == v || a.in(mm, 1) == v;
-    if (operand) continue;
-    f.onto = v;
-    f.scale = mu;
-    f.out = add;
-    f.nodes.push_back(scaled);
-    f.nodes.push_back(add);
-    return;
-  }
-}
-
 std::string gemm_label(const MatmulFusion& f) {
   std::string s = f.second >= 0 ? "gemm+gemm" : "gemm";
-  if (f.onto >= 0) s += "+onto_state";
   if (f.bias >= 0) s += "+bias";
   switch (f.act) {
     case GemmActivation::relu: s += "+relu"; break;

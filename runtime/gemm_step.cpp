@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <exception>
 
 #include "backend/cache.hpp"
@@ -36,13 +35,6 @@ GemmRowsPlan::GemmRowsPlan(const GemmOperands& g, std::int64_t r, int threads)
 void run_gemm_rows(const GemmOperands& g, std::int64_t r0, GemmRowsPlan& plan, float* panel) {
   const std::int64_t n = g.shape.n;
   float* c = panel ? panel : g.out->data<float>() + r0 * n;
-  if (g.onto) {
-    // out = scale * onto + products: onto's storage itself when the assign
-    // is in place, else a copy of it first.
-    const float* v = g.onto->data<float>() + r0 * n;
-    if (c != v) std::memcpy(c, v, static_cast<std::size_t>(plan.rows * n) * sizeof(float));
-    plan.first.set_sum_scale(g.scale->data<float>()[0]);
-  }
   plan.first.run(row_offset(g.shape, *g.a, r0), g.b->data<float>(), c, g.bias ? g.bias->data<float>() : nullptr);
   if (plan.second) plan.second->run(row_offset(g.second_shape, *g.a2, r0), g.b2->data<float>(), c);
 }
@@ -106,7 +98,7 @@ int fold_gemms_into_passes(std::vector<Step>& steps, const std::vector<Slot>& sl
     }
     if (first < 0 || tie) continue;
     Step& f = steps[static_cast<std::size_t>(first)];
-    if (!f.elementwise || f.nodes.size() < 2 || f.gemm >= 0 || slots[static_cast<std::size_t>(f.write)].shape != out.shape)
+    if (!f.pass || f.gemm >= 0 || slots[static_cast<std::size_t>(f.write)].shape != out.shape)
       continue;
     // Moving the GEMM to f's level must not let it see a value overwritten in between.
     bool safe = true;

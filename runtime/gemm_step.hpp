@@ -17,13 +17,12 @@ namespace anneal {
 struct Step;
 struct Slot;
 
-// out[M,N] = act(op(A) op(B) + bias) (+ op(A2) op(B2)) (+ scale * onto).
+// out[M,N] = act(op(A) op(B) + bias) (+ op(A2) op(B2)).
 struct GemmOperands {
   GemmShape shape;  // the first product, all M rows
   const Tensor *a = nullptr, *b = nullptr, *bias = nullptr;
   GemmShape second_shape;  // used when a2 is set
   const Tensor *a2 = nullptr, *b2 = nullptr;
-  const Tensor *onto = nullptr, *scale = nullptr;  // the state added onto, and its scale
   Tensor* out = nullptr;
 };
 

@@ -40,12 +40,12 @@ struct Step {
   std::vector<int> reads;           // slots
   int write = -1;                   // slot
   std::vector<int> side_writes;     // more slots a fused pass writes (new optimizer moments)
-  int accumulates = -1;             // slot a GEMM adds its product onto (may be written in place)
   int gemm = -1;                    // the GEMM fusion it runs (a fused pass: folded in, by panels)
   std::int64_t panel_rows = 0;      // a fused pass running a GEMM: output rows per panel
   bool heavy = false;               // may run beside another heavy step of its level
   double cost = 0;                  // multiply-adds (GEMM) or elements (single kernel)
   bool elementwise = false;         // reads and writes element i at the same index
+  bool pass = false;                // runs as one FusedElementwise: a group of chunkable ops, one or more
   int level = 0;
   int share = 1;                    // threads it runs with
   // Returns false when it scanned a value and found a NaN/Inf (fused passes

@@ -23,7 +23,7 @@ struct ThreadsGuard {
 // Products of 4-6 MB: larger than any core's L2 we know of, so they are panelled.
 std::vector<std::pair<std::string, ModelGraph>> big_models() {
   std::vector<std::pair<std::string, ModelGraph>> m;
-  m.emplace_back("MLP, SGD with momentum (the GEMM adds onto the momentum)", mlp_graph(1200, 1100, 32));
+  m.emplace_back("MLP, SGD with momentum (two axpby per weight)", mlp_graph(1200, 1100, 32));
   m.emplace_back("VAE, Adam (plain gradients)", vae_graph(1500, 900, 8, 32));
   m.emplace_back("RBM CD-1 (two products in one GEMM)", rbm_cd1_graph(1200, 1100, 32));
   return m;
