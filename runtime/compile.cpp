@@ -466,12 +466,17 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
         fe.members.push_back(std::move(mem));
       }
       // A parameter/state bigger than L2, updated in place on several threads,
-      // is streamed out (see FusedElementwise::stream_reg): a 1M-parameter
-      // momentum update at 2 threads took 400 us with cached stores, 190 us
-      // streamed. One thread owns every line already, and keeps them cached.
+      // may be streamed out (see FusedElementwise::stream_reg). Where the
+      // cores sit on different L3s, a cached store first fetches each line
+      // from the other cores' caches (a 1M-parameter momentum update at 2
+      // threads: 400 us cached, 190 us streamed). Where they share one L3,
+      // it keeps the parameter there for the next step's GEMMs, which
+      // otherwise read it from memory (Zen 5 VM, one L3: W6/2 5-10 % and
+      // W1/2 4 % slower streamed). One thread owns every line already.
       const Slot& out_slot = P.slots[static_cast<std::size_t>(s.write)];
       const std::int64_t out_bytes = numel(out_slot.shape) * static_cast<std::int64_t>(sizeof(float));
-      if (out_slot.kind == Slot::Kind::alias && s.share > 1 && out_bytes > l2_cache_bytes()) {
+      if (opt.stream_updates.value_or(!cpus_share_l3()) && out_slot.kind == Slot::Kind::alias && s.share > 1 &&
+          out_bytes > l2_cache_bytes()) {
         fe.stream_reg = fe.registers++;
         ++st.streamed_updates;
       }

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,7 @@ namespace anneal {
 
 struct CompileOptions {
   bool cse = true;
-  bool fuse_matmul = true;       // matmul + bias + activation, matmul + matmul, momentum: oneDNN post-ops
+  bool fuse_matmul = true;       // matmul + bias + activation, matmul + matmul: oneDNN post-ops
   bool fuse_elementwise = true;  // chains of elementwise ops in one pass
   bool concurrent = true;        // balanced independent heavy steps may run side by side
   bool in_place_updates = true;  // assign writes straight into the state it updates
@@ -31,6 +32,10 @@ struct CompileOptions {
   // the fused pass that reads it (an optimizer update reading its gradient
   // or momentum), so the panel is updated while it is in L2.
   bool panel_gemms = true;
+  // Write a parameter bigger than L2, updated in place on several threads,
+  // with streaming stores (see FusedElementwise::stream_reg). Unset: only
+  // when the threads' CPUs do not share one L3 cache (backend/cache.hpp).
+  std::optional<bool> stream_updates;
 };
 
 // Where a program finds parameters and state (the session).

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/model_graphs.hpp"
+#include "backend/cache.hpp"
 #include "backend/finite.hpp"
 #include "tests/op_check.hpp"
 
@@ -224,12 +225,12 @@ TEST_CASE("runtime: CSE - fusion and in-place updates do not change the numbers"
   CHECK(max_diff < 1e-5);
 }
 
-TEST_CASE("runtime: a large parameter updated in place on 2 threads is streamed out and trains the same") {
+TEST_CASE("runtime: a large parameter updated in place on 2 threads can be streamed out and trains the same") {
   ThreadsGuard guard;
   set_num_threads(2);
   ModelGraph m = mlp_graph(1200, 1100, 16);  // fc1.W: 5 MB, past any core's L2 we know of
   auto run = [&](bool in_place, int* streamed) {
-    Session s(*m.g, {.seed = 5, .compile = {.in_place_updates = in_place}});
+    Session s(*m.g, {.seed = 5, .compile = {.in_place_updates = in_place, .stream_updates = true}});
     std::vector<Value> updates = updates_of(m);
     for (int i = 0; i < 3; ++i) s.run(m.feeds, {m.fetches[0]}, updates);
     *streamed = s.program({m.fetches[0]}, updates, 16).stats().streamed_updates;
@@ -239,16 +240,27 @@ TEST_CASE("runtime: a large parameter updated in place on 2 threads is streamed 
   auto a = run(true, &streamed), b = run(false, &copied);
   CHECK(streamed >= 1);
   CHECK(copied == 0);  // not in place: the new value goes to the arena, cached
-  // The same arithmetic up to the last bit (without in-place updates the
-  // momentum is no longer added by the GEMM).
+  // The same arithmetic up to the last bit.
   double max_diff = 0, scale = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     max_diff = std::max(max_diff, std::abs(a[i] - b[i]));
     scale = std::max(scale, std::abs(b[i]));
   }
   CHECK(max_diff <= 1e-6 * scale);
+  // By default only where the CPUs do not share one L3 cache.
+  const int by_default = Session(*m.g).program({m.fetches[0]}, updates_of(m), 16).stats().streamed_updates;
+  CHECK((by_default >= 1) == !cpus_share_l3());
+  CHECK(Session(*m.g, {.compile = {.stream_updates = false}}).program({m.fetches[0]}, updates_of(m), 16).stats().streamed_updates == 0);
   set_num_threads(1);
-  CHECK(Session(*m.g).program({m.fetches[0]}, updates_of(m), 16).stats().streamed_updates == 0);
+  CHECK(Session(*m.g, {.compile = {.stream_updates = true}}).program({m.fetches[0]}, updates_of(m), 16).stats().streamed_updates == 0);
+}
+
+TEST_CASE("runtime: which CPUs share an L3 is read from sysfs CPU lists") {
+  CHECK(parse_cpu_list("0-3,8,10-11") == std::vector<int>{0, 1, 2, 3, 8, 10, 11});
+  CHECK(parse_cpu_list("5") == std::vector<int>{5});
+  CHECK(parse_cpu_list("3-1").empty());
+  CHECK(parse_cpu_list("x").empty());
+  CHECK(parse_cpu_list("0-").empty());
 }
 
 TEST_CASE("runtime: a fused momentum update follows a changed momentum like the plain program") {
