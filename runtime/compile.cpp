@@ -524,6 +524,12 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
     if (s.gemm >= 0 && !s.elementwise && scanned_by[static_cast<std::size_t>(s.write)] >= 0)
       s.scanned_in_step = false;
   P.scratch.assign(static_cast<std::size_t>(threads) * max_registers * FusedElementwise::kChunk, 0.f);
+  // One panel buffer for all panelled passes (W5 has four: 3 MiB per thread
+  // if each had its own).
+  std::int64_t panel_floats = 0;
+  for (const PanelledGemmPass& pp : P.panelled) panel_floats = std::max(panel_floats, pp.panel_floats());
+  P.panels.assign(static_cast<std::size_t>(threads * panel_floats), 0.f);
+  for (PanelledGemmPass& pp : P.panelled) pp.use_panels(P.panels.data(), panel_floats);
   P.steps = std::move(steps);
   for (int f : P.fetch_ids) P.fetch_slots.push_back(slot(f));
   P.results.resize(P.fetch_slots.size());

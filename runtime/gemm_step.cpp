@@ -125,8 +125,14 @@ PanelledGemmPass::PanelledGemmPass(const GemmOperands& g, const FusedElementwise
   for (int t = 0; t < threads; ++t) {
     full_.emplace_back(g_, rows_, 1);
     if (g_.shape.m % rows_) tail_.emplace_back(g_, g_.shape.m % rows_, 1);
-    if (pass_.panel_product) panels_.emplace_back(static_cast<std::size_t>(rows_ * g_.shape.n));
   }
+}
+
+std::int64_t PanelledGemmPass::panel_floats() const { return pass_.panel_product ? rows_ * g_.shape.n : 0; }
+
+void PanelledGemmPass::use_panels(float* base, std::int64_t stride) {
+  panels_ = base;
+  panel_stride_ = stride;
 }
 
 bool PanelledGemmPass::run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite) {
@@ -142,7 +148,7 @@ bool PanelledGemmPass::run(std::uint64_t seed, std::uint32_t step, float* scratc
       for (std::int64_t p = t; p < panels; p += team) {
         const std::int64_t r0 = p * rows_, r1 = std::min(m, r0 + rows_);
         GemmRowsPlan& plan = r1 - r0 == rows_ ? full_[static_cast<std::size_t>(t)] : tail_[static_cast<std::size_t>(t)];
-        float* panel = panels_.empty() ? nullptr : panels_[static_cast<std::size_t>(t)].data();
+        float* panel = panel_floats() > 0 ? panels_ + t * panel_stride_ : nullptr;
         run_gemm_rows(g_, r0, plan, panel);
         if (!pass_.run_range(r0 * n, r1 * n, pass_.thread_scratch(scratch), seed, step, check_finite, panel))
           finite.store(false, std::memory_order_relaxed);

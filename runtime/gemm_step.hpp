@@ -58,13 +58,19 @@ class PanelledGemmPass {
   PanelledGemmPass(const GemmOperands& g, const FusedElementwise& pass, std::int64_t rows, int threads);
   // As FusedElementwise::run: false when check_finite found a NaN/Inf.
   bool run(std::uint64_t seed, std::uint32_t step, float* scratch, bool check_finite);
+  // Floats each thread needs for a private product panel (0: none).
+  std::int64_t panel_floats() const;
+  // Where thread t's panel is: base + t * stride. Passes never run side by
+  // side, so every pass of a program shares one such buffer.
+  void use_panels(float* base, std::int64_t stride);
 
  private:
   GemmOperands g_;
   const FusedElementwise& pass_;
   std::int64_t rows_;
   std::vector<GemmRowsPlan> full_, tail_;  // per thread: full panels and the last, shorter one
-  std::vector<std::vector<float>> panels_;  // per thread, with a private product
+  float* panels_ = nullptr;  // with a private product: thread t's panel at panels_ + t * panel_stride_
+  std::int64_t panel_stride_ = 0;
 };
 
 }  // namespace anneal

@@ -73,6 +73,7 @@ struct Program::Impl {
 
   std::shared_ptr<void> arena;
   std::vector<float> scratch;  // threads * registers * chunk floats (fused passes never run side by side)
+  std::vector<float> panels;   // threads * the largest private product panel of any panelled pass
   std::deque<KernelArgs> kernel_args;
   std::deque<Tensor> shape_stubs;  // shape-only inputs (OpDef::shape_only_inputs) that are not computed
   std::deque<GemmRowsPlan> gemms;
