@@ -33,9 +33,10 @@ struct FusedElementwise {
   int registers = 0;            // per thread
   // The root's chunks are computed into this register and written to `out`
   // with streaming stores (backend/cache.hpp); -1: written in place. For a
-  // large parameter updated in place by several threads: every thread's
-  // GEMMs read it, so a cached store must first take each line back from the
-  // other cores' caches, while a streaming store does not wait for that.
+  // large parameter updated in place by several threads on CPUs that do not
+  // share one L3: every thread's GEMMs read it, so a cached store must first
+  // take each line back from the other cores' caches, while a streaming
+  // store does not wait for that (compile.cpp says when it is chosen).
   int stream_reg = -1;
   // A product computed panel by panel (runtime/gemm_step.hpp) that is never
   // stored whole: run_range reads it from the caller's `panel`.

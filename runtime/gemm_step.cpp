@@ -98,7 +98,7 @@ int fold_gemms_into_passes(std::vector<Step>& steps, const std::vector<Slot>& sl
     }
     if (first < 0 || tie) continue;
     Step& f = steps[static_cast<std::size_t>(first)];
-    if (!f.pass || f.gemm >= 0 || slots[static_cast<std::size_t>(f.write)].shape != out.shape)
+    if (!(f.pass || f.lone_chunkable) || f.gemm >= 0 || slots[static_cast<std::size_t>(f.write)].shape != out.shape)
       continue;
     // Moving the GEMM to f's level must not let it see a value overwritten in between.
     bool safe = true;
@@ -110,6 +110,8 @@ int fold_gemms_into_passes(std::vector<Step>& steps, const std::vector<Slot>& sl
       if (!reads(f, r)) f.reads.push_back(r);
     f.side_writes.push_back(g.write);
     f.gemm = g.gemm;
+    f.pass = true;
+    f.heavy = false;  // passes share their scratch and panels: never side by side
     f.panel_rows = rows;
     f.label = g.label + ">" + f.label;
     f.cost += g.cost;

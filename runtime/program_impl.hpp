@@ -45,7 +45,8 @@ struct Step {
   bool heavy = false;               // may run beside another heavy step of its level
   double cost = 0;                  // multiply-adds (GEMM) or elements (single kernel)
   bool elementwise = false;         // reads and writes element i at the same index
-  bool pass = false;                // runs as one FusedElementwise: a group of chunkable ops, one or more
+  bool pass = false;                // runs as one FusedElementwise over a group of chunkable ops
+  bool lone_chunkable = false;      // one chunkable op: its own kernel, or a one-member pass if a GEMM folds in
   int level = 0;
   int share = 1;                    // threads it runs with
   // Returns false when it scanned a value and found a NaN/Inf (fused passes

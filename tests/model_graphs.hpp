@@ -30,7 +30,8 @@ inline Tensor test_labels(std::int64_t n, std::int64_t classes) {
 }
 
 // 784-h-h-10 ReLU classifier with SGD momentum (or sizes given).
-inline ModelGraph mlp_graph(std::int64_t in = 784, std::int64_t hidden = 500, std::int64_t batch = 100) {
+inline ModelGraph mlp_graph(std::int64_t in = 784, std::int64_t hidden = 500, std::int64_t batch = 100,
+                            double momentum = 0.9) {
   ModelGraph m;
   Graph& g = *m.g;
   Value x = g.input("x", {Dim::batch(), in});
@@ -42,7 +43,7 @@ inline ModelGraph mlp_graph(std::int64_t in = 784, std::int64_t hidden = 500, st
   auto grads = grad(loss, params);
   m.fetches = {loss};
   m.fetches.insert(m.fetches.end(), grads.begin(), grads.end());
-  m.optimizers.push_back(sgd(g, "opt", params, grads, {.lr = 0.05, .momentum = 0.9}));
+  m.optimizers.push_back(sgd(g, "opt", params, grads, {.lr = 0.05, .momentum = momentum}));
   m.feeds = {{"x", test_data({batch, in}, 1)}, {"labels", test_labels(batch, 10)}};
   return m;
 }

@@ -24,6 +24,7 @@ struct ThreadsGuard {
 std::vector<std::pair<std::string, ModelGraph>> big_models() {
   std::vector<std::pair<std::string, ModelGraph>> m;
   m.emplace_back("MLP, SGD with momentum (two axpby per weight)", mlp_graph(1200, 1100, 32));
+  m.emplace_back("MLP, plain SGD (a lone axpby per weight becomes a one-member pass)", mlp_graph(1200, 1100, 32, 0.0));
   m.emplace_back("VAE, Adam (plain gradients)", vae_graph(1500, 900, 8, 32));
   m.emplace_back("RBM CD-1 (two products in one GEMM)", rbm_cd1_graph(1200, 1100, 32));
   return m;
