@@ -55,6 +55,8 @@ Value tanh(Value x);
 Value relu(Value x);
 Value leaky_relu(Value x, double slope = 0.01);
 Value softplus(Value x);  // log(1 + e^x), stable for large |x|
+// dy * y * (1 - y): sigmoid's gradient from its output y, in one loop.
+Value sigmoid_backward(Value dy, Value y);
 
 // --- update rules optimizers are written with (ops/update_rules.cpp) ----------
 // One loop each instead of a chain of primitives. a, b, lr, eps are 0-d.

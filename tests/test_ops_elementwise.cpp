@@ -34,6 +34,13 @@ ANNEAL_OP_CASES("ops: unary math, values and first and second derivatives", {
     unary_case("relu", relu, {k357, -1, 1, false, 0.05}),
     unary_case("leaky_relu", leaky, {k357, -1, 1, false, 0.05}),
     unary_case("softplus", softplus, {k357, -30, 30}),
+    OpCase{.name = "sigmoid_backward", .ops = {"sigmoid_backward"}, .inputs = {{k357}, {k357, 0.05, 0.95}},
+           .build = [](Graph&, const std::vector<Value>& x) { return sigmoid_backward(x[0], x[1]); },
+           .second_order = true},
+    OpCase{.name = "sigmoid_backward broadcast", .ops = {"sigmoid_backward", "sum_to_like"},
+           .inputs = {{k357}, {{3, 5, 1}, 0.05, 0.95}},
+           .build = [](Graph&, const std::vector<Value>& x) { return sigmoid_backward(x[0], x[1]); },
+           .second_order = true},
     OpCase{.name = "sign", .ops = {"sign"}, .inputs = {{k357, -1, 1, false, 0.05}},
            .build = [](Graph&, const std::vector<Value>& x) { return sign(x[0]); }, .check_grad = false},
 });
