@@ -1,6 +1,6 @@
 // Elementwise math: neg, exp, log, log1p, sqrt, square, abs, sign, sigmoid,
-// tanh, relu, leaky_relu, softplus, and sigmoid_backward. Each row: the math, then its gradient
-// written with ops (so it differentiates again). The f32 kernels use
+// tanh, relu, leaky_relu, softplus, and sigmoid_backward. Each row: the
+// math, then its gradient written with ops (so it differentiates again). The f32 kernels use
 // backend/vmath.hpp's exp/log, which vectorize; the f64 ones are libm's.
 #include <cmath>
 

@@ -98,6 +98,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       }
     }
   }
+  std::vector<int> group_size(group_root.size(), 0);
+  for (std::size_t i = 0; i < n; ++i)
+    if (group_of[i] >= 0) ++group_size[static_cast<std::size_t>(group_of[i])];
   // Computed inside its group's pass, by the root's step.
   auto interior = [&](std::size_t i) {
     return group_of[i] >= 0 && group_root[static_cast<std::size_t>(group_of[i])] != static_cast<int>(i);
@@ -164,11 +167,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       }
       st.gemms += f.second >= 0 ? 2 : 1;
       st.fused_matmuls += f.nodes.size() > 1;
-    } else if (group_of[i] >= 0) {
-      // A lone chunkable op runs its own kernel (faster than a one-member
-      // pass: W2's [100, 784] mul took 12 us against 18, its softplus 37
-      // against 46), unless a GEMM whose product it reads is folded into it
-      // by panels (an SGD step as one axpby): then it becomes a pass.
+    } else if (group_of[i] >= 0 && group_size[static_cast<std::size_t>(group_of[i])] > 1) {
       for (std::size_t k = 0; k < n; ++k)
         if (group_of[k] == group_of[i]) s.nodes.push_back(&a.node(static_cast<int>(k)));
       for (const Node* m : s.nodes)
@@ -176,25 +175,23 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
           int p = a.in(m->id, k);
           if (group_of[static_cast<std::size_t>(p)] != group_of[i]) read(p);
         }
+      s.label = "fused";
+      for (const Node* m : s.nodes) s.label += (m == s.nodes.front() ? " " : "+") + m->op->name;
       s.elementwise = true;
-      s.pass = s.nodes.size() > 1;
-      s.lone_chunkable = !s.pass;
-      if (s.pass) {
-        s.label = "fused";
-        for (const Node* m : s.nodes) s.label += (m == s.nodes.front() ? " " : "+") + m->op->name;
-        ++st.fused_groups;
-        st.fused_group_ops += static_cast<int>(s.nodes.size());
-      } else {
-        s.label = nd.op->name;
-        s.cost = static_cast<double>(numel(a.shape(id)));
-        s.heavy = s.cost >= (1 << 16);
-      }
+      s.pass = true;
+      ++st.fused_groups;
+      st.fused_group_ops += static_cast<int>(s.nodes.size());
     } else {
       s.nodes.push_back(&nd);
       for (std::size_t k = 0; k < nd.inputs.size(); ++k)
         if (!a.skipped_input(id, k)) read(a.in(id, k));
       s.label = nd.op->name;
       s.elementwise = nd.op->chunk != nullptr;
+      // A lone chunkable op runs its own kernel (faster than a one-member
+      // pass: W2's [100, 784] mul took 12 us against 18, its softplus 37
+      // against 46), unless a GEMM whose product it reads is folded into it
+      // by panels (an SGD step as one axpby): then it becomes a pass.
+      s.lone_chunkable = group_of[i] >= 0;
       // A big single kernel may share a level's budget with another.
       s.cost = static_cast<double>(numel(a.shape(id)));
       s.heavy = s.cost >= (1 << 16);
