@@ -363,6 +363,28 @@ TEST_CASE("runtime: one NaN anywhere in a large value is caught, in every thread
   }
 }
 
+TEST_CASE("runtime: the NaN/Inf scan tells every finite extreme from every non-finite value, in float and double") {
+  auto check = [](auto zero) {
+    using T = decltype(zero);
+    using L = std::numeric_limits<T>;
+    std::vector<T> v(37, T(1));  // not a multiple of any vector width
+    for (T finite : {L::max(), -L::max(), L::min(), L::denorm_min(), -L::denorm_min(), T(0), -T(0)}) {
+      v[29] = finite;
+      CHECK(all_finite(v.data(), static_cast<std::int64_t>(v.size())));
+    }
+    for (T bad : {L::infinity(), -L::infinity(), L::quiet_NaN(), -L::quiet_NaN(), L::signaling_NaN()}) {
+      for (std::size_t at : {std::size_t{0}, std::size_t{17}, v.size() - 1}) {
+        INFO("at ", at);
+        v[at] = bad;
+        CHECK_FALSE(all_finite(v.data(), static_cast<std::int64_t>(v.size())));
+        v[at] = T(1);
+      }
+    }
+  };
+  check(0.0f);
+  check(0.0);
+}
+
 TEST_CASE("runtime: a fused pass that checks its own chunks catches a NaN in its last chunk and in a side output") {
   ThreadsGuard guard;
   // x - 1 > 0 everywhere but at one element, whose log is NaN.
