@@ -113,6 +113,22 @@ ANNEAL_VMATH_INLINE float log1p_unit(float e) {
   return select(d == 0.0f, e, y * (e / select(d == 0.0f, 1.0f, d)));
 }
 
+// sin(y) and cos(y) for |y| <= pi/4, where no range reduction is needed
+// (the minimax polynomials of Cephes' sinf/cosf, about 1 ulp): for callers
+// that reduce exactly themselves, like a Box-Muller angle given as integer
+// turns (ops/random.cpp).
+ANNEAL_VMATH_INLINE void sincos_reduced(float y, float& s, float& c) {
+  const float z = y * y;
+  float ps = -1.9515295891e-4f;
+  ps = ps * z + 8.3321608736e-3f;
+  ps = ps * z - 1.6666654611e-1f;
+  s = y + y * z * ps;
+  float pc = 2.443315711809948e-5f;
+  pc = pc * z - 1.388731625493765e-3f;
+  pc = pc * z + 4.166664568298827e-2f;
+  c = 1.0f - 0.5f * z + z * z * pc;
+}
+
 // sigmoid(x) from e = exp(-|x|): one exp, never overflows.
 template <class T> ANNEAL_VMATH_INLINE T sigmoid_from(T x, T e) { return select(x >= T(0), T(1) / (T(1) + e), e / (T(1) + e)); }
 
