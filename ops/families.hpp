@@ -17,5 +17,6 @@ void register_control_ops(OpList& ops);
 void register_cast_ops(OpList& ops);
 void register_random_ops(OpList& ops);
 void register_update_rule_ops(OpList& ops);
+void register_update_rule_compounds(std::vector<ChunkCompound>& compounds);
 
 }  // namespace anneal::detail

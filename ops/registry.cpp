@@ -25,6 +25,15 @@ const std::vector<const OpDef*>& all_ops() {
   return ops;
 }
 
+const std::vector<ChunkCompound>& chunk_compounds() {
+  static const std::vector<ChunkCompound> compounds = [] {
+    std::vector<ChunkCompound> c;
+    detail::register_update_rule_compounds(c);
+    return c;
+  }();
+  return compounds;
+}
+
 const OpDef* find_op(const std::string& name) {
   for (const OpDef* op : all_ops())
     if (op->name == name) return op;

@@ -11,5 +11,7 @@ namespace anneal {
 const std::vector<const OpDef*>& all_ops();
 // nullptr when no op has that name.
 const OpDef* find_op(const std::string& name);
+// Runs of elementwise ops a fused pass computes in one loop (an optimizer's update).
+const std::vector<ChunkCompound>& chunk_compounds();
 
 }  // namespace anneal

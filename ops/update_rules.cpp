@@ -14,28 +14,67 @@
 namespace anneal {
 namespace {
 
-// A rule reads `Tensors` same-shape tensors, then scalar (0-d) hyper-parameters.
+// A rule reads `Tensors` same-shape tensors, then scalar (0-d)
+// hyper-parameters; `at` is its arithmetic for one element, which the
+// compounds below share.
 struct AxpbyRule {
   static constexpr std::size_t kTensors = 2, kScalars = 2;
+  template <class T> static T at(T x, T y, T a, T b) { return a * x + b * y; }
   template <class T>
   ANNEAL_SIMD_CLONES static void loop(const T* const* t, const T* s, T* o, std::int64_t n) {
     const T *x = t[0], *y = t[1];
     const T a = s[0], b = s[1];
 #pragma GCC ivdep  // o is one of the inputs (an in-place update) or apart from all
-    for (std::int64_t i = 0; i < n; ++i) o[i] = a * x[i] + b * y[i];
+    for (std::int64_t i = 0; i < n; ++i) o[i] = at(x[i], y[i], a, b);
   }
 };
 
 struct AdamUpdateRule {
   static constexpr std::size_t kTensors = 3, kScalars = 2;
+  template <class T> static T at(T p, T m, T v, T lr, T eps) { return p - lr * m / (std::sqrt(v) + eps); }
   template <class T>
   ANNEAL_SIMD_CLONES static void loop(const T* const* t, const T* s, T* o, std::int64_t n) {
     const T *p = t[0], *m = t[1], *v = t[2];
     const T lr = s[0], eps = s[1];
 #pragma GCC ivdep
-    for (std::int64_t i = 0; i < n; ++i) o[i] = p[i] - lr * m[i] / (std::sqrt(v[i]) + eps);
+    for (std::int64_t i = 0; i < n; ++i) o[i] = at(p[i], m[i], v[i], lr, eps);
   }
 };
+
+// --- compounds: an optimizer's update as one loop (see ChunkCompound) ---------
+// Each output is written at the index it was read from (an in-place update
+// of a moment or parameter), never elsewhere.
+
+// optim.cpp's Adam: m' = axpby(m, g, b1, 1 - b1), g2 = square(g),
+// v' = axpby(v, g2, b2, 1 - b2), p' = adam_update(p, m', v', step, eps).
+ANNEAL_SIMD_CLONES void adam_compound(const float* const* in, float* const* out, std::int64_t n) {
+  const float *m = in[0], *g = in[1], *v = in[4], *p = in[7];
+  const float b1 = in[2][0], keep1 = in[3][0], b2 = in[5][0], keep2 = in[6][0], step = in[8][0], eps = in[9][0];
+  float *m_out = out[0], *g2_out = out[1], *v_out = out[2], *p_out = out[3];
+#pragma GCC ivdep
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float mi = AxpbyRule::at(m[i], g[i], b1, keep1);
+    const float g2 = g[i] * g[i];  // square's arithmetic (ops/unary.cpp)
+    const float vi = AxpbyRule::at(v[i], g2, b2, keep2);
+    m_out[i] = mi;
+    g2_out[i] = g2;
+    v_out[i] = vi;
+    p_out[i] = AdamUpdateRule::at(p[i], mi, vi, step, eps);
+  }
+}
+
+// SGD with momentum: v' = axpby(v, g, mu, 1), p' = axpby(p, v', 1, -lr).
+ANNEAL_SIMD_CLONES void axpby_chain_compound(const float* const* in, float* const* out, std::int64_t n) {
+  const float *x = in[0], *y = in[1], *x2 = in[4];
+  const float a = in[2][0], b = in[3][0], a2 = in[5][0], b2 = in[6][0];
+  float *first = out[0], *second = out[1];
+#pragma GCC ivdep
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float t = AxpbyRule::at(x[i], y[i], a, b);
+    first[i] = t;
+    second[i] = AxpbyRule::at(x2[i], t, a2, b2);
+  }
+}
 
 template <class R>
 TypeInfo rule_type(const Node& n) {
@@ -100,5 +139,13 @@ Value adam_update(Value p, Value m, Value v, Value lr, Value eps) {
 }
 
 void detail::register_update_rule_ops(OpList& ops) { ops.insert(ops.end(), {&kAxpby, &kAdamUpdate}); }
+
+void detail::register_update_rule_compounds(std::vector<ChunkCompound>& compounds) {
+  compounds.push_back({.ops = {"axpby", "square", "axpby", "adam_update"},
+                       .inputs = {"abcd", "b", "e1fg", "h02ij"},
+                       .scalars = "cdfgij",
+                       .fn = adam_compound});
+  compounds.push_back({.ops = {"axpby", "axpby"}, .inputs = {"abcd", "e0fg"}, .scalars = "cdfg", .fn = axpby_chain_compound});
+}
 
 }  // namespace anneal

@@ -481,6 +481,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
         fe.stream_reg = fe.registers++;
         ++st.streamed_updates;
       }
+      if (opt.compound_kernels) st.compound_kernels += fe.find_compounds();
       max_registers = std::max(max_registers, static_cast<std::size_t>(fe.registers));
       P.groups.push_back(std::move(fe));
       FusedElementwise* gp = &P.groups.back();

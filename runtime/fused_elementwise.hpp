@@ -26,6 +26,13 @@ struct FusedElementwise {
     std::vector<Operand> operands;
     int reg = -1;            // its chunk register (-1: written to `out` or the pass's output)
     Tensor* out = nullptr;   // a side output: written here instead of a register
+    // The first member of a run one compound kernel computes (ChunkCompound,
+    // found by find_compounds): its outside operands and the run's length.
+    // The run's other members are in_compound: the kernel writes them too.
+    decltype(ChunkCompound::fn) compound = nullptr;
+    std::vector<Operand> compound_operands;
+    int compound_size = 0;
+    bool in_compound = false;
   };
 
   std::vector<Member> members;  // in dependency order; the last is the root
@@ -48,6 +55,9 @@ struct FusedElementwise {
   // (W3's Adam passes: 15-20 % faster).
   std::vector<const Tensor*> streams;
   void find_streams();  // once members and panel_product are set
+  // Marks the runs of members a compound kernel computes in one loop
+  // (ops/registry.hpp: chunk_compounds); returns how many it found.
+  int find_compounds();
 
   // Runs with the calling thread's budget; `scratch` holds threads *
   // registers * kChunk floats. With `check_finite`, scans each chunk of the

@@ -32,6 +32,9 @@ struct CompileOptions {
   // the fused pass that reads it (an optimizer update reading its gradient
   // or momentum), so the panel is updated while it is in L2.
   bool panel_gemms = true;
+  // Runs of elementwise ops with a kernel of their own (ChunkCompound: an
+  // optimizer's update) computed in one loop instead of one per op.
+  bool compound_kernels = true;
   // Write a parameter bigger than L2, updated in place on several threads,
   // with streaming stores (see FusedElementwise::stream_reg). Unset: only
   // when the threads' CPUs do not share one L3 cache (backend/cache.hpp).
@@ -58,6 +61,7 @@ struct ProgramStats {
   int in_place_assigns = 0;
   int panelled_gemms = 0;   // GEMMs run panel by panel inside the pass that reads their product
   int streamed_updates = 0; // in-place updates written with streaming stores (FusedElementwise::stream_reg)
+  int compound_kernels = 0; // runs of a pass's ops computed in one loop (ChunkCompound: an optimizer update)
   std::size_t arena_bytes = 0;      // planned peak of intermediate values
   std::size_t unplanned_bytes = 0;  // the same values without reuse
 };

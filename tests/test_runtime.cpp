@@ -225,6 +225,42 @@ TEST_CASE("runtime: CSE - fusion and in-place updates do not change the numbers"
   CHECK(max_diff < 1e-5);
 }
 
+TEST_CASE("runtime: an optimizer update as one compound loop gives the bits of its ops' loops") {
+  ThreadsGuard guard;
+  // Adam (four ops per parameter), SGD momentum (two), Adam with weight decay
+  // (the decay's ops stay separate, the compound reads their result).
+  for (int which = 0; which < 3; ++which) {
+    ModelGraph m = which == 0 ? vae_graph(50, 40, 6, 16) : which == 1 ? mlp_graph(50, 40, 16) : ModelGraph{};
+    if (which == 2) {
+      Graph& g = *m.g;
+      Value x = g.input("x", {Dim::batch(), 30});
+      Value loss = mean(square(nn::linear(g, "fc", x, 20)));
+      std::vector<Value> params = g.params();
+      m.optimizers.push_back(adam(g, "adam", params, grad(loss, params), {.weight_decay = 0.01}));
+      m.fetches = {loss};
+      m.feeds = {{"x", Tensor::full(DType::f32, {16, 30}, 0.25)}};
+    }
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      auto run = [&](bool compound, int* compounds) {
+        Session s(*m.g, {.seed = 9, .compile = {.compound_kernels = compound}});
+        std::vector<Value> updates = updates_of(m);
+        for (int i = 0; i < 4; ++i) s.run(m.feeds, {m.fetches[0]}, updates);
+        *compounds = s.program({m.fetches[0]}, updates, 16).stats().compound_kernels;
+        std::vector<std::vector<double>> state;
+        for (const Value& p : m.g->params()) state.push_back(s.get(p.name()).to_vector());
+        return state;
+      };
+      INFO("model ", which, ", ", threads, " threads");
+      int with = 0, without = 0;
+      auto a = run(true, &with), b = run(false, &without);
+      CHECK(with >= 2);  // a weight's and a bias's update at least
+      CHECK(without == 0);
+      CHECK(a == b);
+    }
+  }
+}
+
 TEST_CASE("runtime: a large parameter updated in place on 2 threads can be streamed out and trains the same") {
   ThreadsGuard guard;
   set_num_threads(2);
