@@ -74,8 +74,9 @@ constexpr std::size_t kMaxChunkInputs = 6;
 struct ChunkCompound {
   std::vector<std::string> ops;
   // One string per member, one character per input: a letter is an operand
-  // from outside the run (the same letter, the same operand), a digit k the
-  // run's member k. `fn` gets the outside operands in letter order.
+  // from outside the run (the same letter, the same operand; a, b, c, ...
+  // with none skipped), a digit k the run's earlier member k. `fn` gets the
+  // outside operands in letter order.
   std::vector<std::string> inputs;
   std::string scalars;  // the letters that must be 0-d values (hyper-parameters)
   void (*fn)(const float* const* in, float* const* out, std::int64_t n) = nullptr;

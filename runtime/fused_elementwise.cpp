@@ -84,10 +84,8 @@ int FusedElementwise::find_compounds() {
       Member& first = members[i];
       first.compound = c.fn;
       first.compound_size = static_cast<int>(size);
-      for (const Operand* o : letter) {
-        if (!o) break;
-        first.compound_operands.push_back(*o);
-      }
+      for (const Operand* o : letter)
+        if (o) first.compound_operands.push_back(*o);  // a, b, c, ...: none skipped (tests/test_op_registry.cpp)
       // A value scanned as one member's operand is scanned once as the compound's.
       for (std::size_t k = 0; k < size; ++k)
         for (const Operand& o : members[i + k].operands)

@@ -42,3 +42,34 @@ TEST_CASE("op names are unique and findable") {
   }
   CHECK(find_op("no_such_op") == nullptr);
 }
+
+TEST_CASE("every compound kernel names chunkable ops and wires them consistently") {
+  CHECK(chunk_compounds().size() >= 2);  // Adam and SGD momentum
+  for (const ChunkCompound& c : chunk_compounds()) {
+    INFO("compound of ", c.ops.size(), " ops, first ", c.ops.front());
+    const bool has_kernel = c.fn != nullptr;
+    REQUIRE(has_kernel);
+    REQUIRE(c.ops.size() == c.inputs.size());
+    CHECK(c.ops.size() >= 2);
+    CHECK(c.ops.size() <= kMaxCompoundMembers);
+    std::set<char> letters;
+    for (std::size_t k = 0; k < c.ops.size(); ++k) {
+      const OpDef* op = find_op(c.ops[k]);
+      REQUIRE(op != nullptr);
+      const bool chunkable = op->chunk != nullptr;
+      CHECK(chunkable);
+      const auto inputs = static_cast<int>(c.inputs[k].size());
+      CHECK(inputs >= op->min_inputs);
+      CHECK((op->max_inputs < 0 || inputs <= op->max_inputs));
+      for (char x : c.inputs[k]) {
+        if (x >= '0' && x <= '9') CHECK(static_cast<std::size_t>(x - '0') < k);  // an earlier member
+        else letters.insert(x);
+      }
+    }
+    // fn receives the outside operands as letters a, b, c, ... with none skipped.
+    CHECK(letters.size() <= kMaxCompoundInputs);
+    CHECK(*letters.begin() == 'a');
+    CHECK(*letters.rbegin() == static_cast<char>('a' + letters.size() - 1));
+    for (char s : c.scalars) CHECK(letters.count(s) == 1);
+  }
+}
