@@ -94,7 +94,9 @@ template <class T> void sum_to_kernel(KernelArgs& a, bool parallel) {
       for (std::int64_t r = 0; r < rows; ++r)
         for (std::int64_t j = s; j < e; ++j) po[j] += px[r * n + j];
     };
-    if (parallel) parallel_for(n, 256, body); else body(0, n);
+    // Split only past a few hundred thousand elements: a [100, 784] bias
+    // gradient took 7.9 us on one thread and 11.7 us split over two (W1).
+    if (parallel) parallel_for(n, std::max<std::int64_t>(256, 16 * kElementwiseGrain / rows), body); else body(0, n);
     return;
   }
   Broadcast bc(x.shape(), {&a.out});
