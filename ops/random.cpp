@@ -29,20 +29,33 @@ constexpr const char* kDiscreteSample = "a discrete sample: zero gradient almost
 // Blocks of four stream elements per chunk of a parallel loop.
 constexpr std::int64_t kBlockGrain = kElementwiseGrain / 4;
 
-// Calls f(i, word) for every stream element i in [0, n), one Philox block per
-// four elements, in parallel over blocks.
+// Words generated at once: 256 Philox blocks, 4 KiB.
+constexpr std::int64_t kWordRun = 4 * 256;
+
+// Calls f(i0, w, len) for runs of stream elements [i0, i0 + len), len <=
+// kWordRun, w[j] being element i0 + j's word; w holds whole blocks, so the
+// words up to the next multiple of 4 past len exist too. One Philox block
+// per four elements, in parallel over blocks.
 template <class F>
-void for_each_word(const RandomStream& rng, std::int64_t n, F&& f) {
-  constexpr std::int64_t kBatch = 256;  // blocks generated at once (4 KiB of words)
+void for_each_word_run(const RandomStream& rng, std::int64_t n, F&& f) {
+  constexpr std::int64_t kBatch = kWordRun / 4;
   std::int64_t blocks = (n + 3) / 4;
   parallel_for(blocks, kBlockGrain, [&](std::int64_t b0, std::int64_t b1) {
-    std::uint32_t w[4 * kBatch];
+    std::uint32_t w[kWordRun];
     for (std::int64_t b = b0; b < b1; b += kBatch) {
       const std::int64_t count = std::min(kBatch, b1 - b);
       rng.words(static_cast<std::uint64_t>(b), count, w);
-      const std::int64_t i0 = 4 * b, len = std::min(4 * count, n - i0);
-      for (std::int64_t j = 0; j < len; ++j) f(i0 + j, w[j]);
+      const std::int64_t i0 = 4 * b;
+      f(i0, static_cast<const std::uint32_t*>(w), std::min(4 * count, n - i0));
     }
+  });
+}
+
+// Calls f(i, word) for every stream element i in [0, n).
+template <class F>
+void for_each_word(const RandomStream& rng, std::int64_t n, F&& f) {
+  for_each_word_run(rng, n, [&](std::int64_t i0, const std::uint32_t* w, std::int64_t len) {
+    for (std::int64_t j = 0; j < len; ++j) f(i0 + j, w[j]);
   });
 }
 
@@ -82,20 +95,17 @@ ANNEAL_SIMD_CLONES void normals_from_words(const std::uint32_t* w, float* z, std
 }
 
 void randn_fast(KernelArgs& a) {
-  constexpr std::int64_t kBatch = 256;  // blocks at once (4 KiB of words)
   float* out = a.out.data<float>();
-  const std::int64_t n = a.out.numel();
-  parallel_for((n + 3) / 4, kBlockGrain, [&](std::int64_t b0, std::int64_t b1) {
-    std::uint32_t w[4 * kBatch];
-    float z[4 * kBatch];
-    for (std::int64_t b = b0; b < b1; b += kBatch) {
-      const std::int64_t count = std::min(kBatch, b1 - b);
-      a.rng.words(static_cast<std::uint64_t>(b), count, w);
-      const std::int64_t i0 = 4 * b, len = std::min(4 * count, n - i0);
-      // A partial last block writes only its elements; the stream stays the same.
-      normals_from_words(w, len == 4 * count ? out + i0 : z, 2 * count);
-      if (len < 4 * count) std::copy(z, z + len, out + i0);
+  for_each_word_run(a.rng, a.out.numel(), [&](std::int64_t i0, const std::uint32_t* w, std::int64_t len) {
+    // An odd run (the last, partial block) still draws its last pair whole:
+    // computed aside, only its elements copied, so the stream stays the same.
+    if (len % 2 == 0) {
+      normals_from_words(w, out + i0, len / 2);
+      return;
     }
+    float z[kWordRun];
+    normals_from_words(w, z, (len + 1) / 2);
+    std::copy(z, z + len, out + i0);
   });
 }
 void randn_ref(KernelArgs& a) {
@@ -134,18 +144,10 @@ ANNEAL_SIMD_CLONES void bernoulli_from_words(const std::uint32_t* w, const float
 }
 
 void bernoulli_fast(KernelArgs& a) {
-  constexpr std::int64_t kBatch = 256;  // blocks at once (4 KiB of words)
   const float* p = a.in[0]->data<float>();
   float* out = a.out.data<float>();
-  const std::int64_t n = a.out.numel();
-  parallel_for((n + 3) / 4, kBlockGrain, [&](std::int64_t b0, std::int64_t b1) {
-    std::uint32_t w[4 * kBatch];
-    for (std::int64_t b = b0; b < b1; b += kBatch) {
-      const std::int64_t count = std::min(kBatch, b1 - b);
-      a.rng.words(static_cast<std::uint64_t>(b), count, w);
-      const std::int64_t i0 = 4 * b;
-      bernoulli_from_words(w, p + i0, out + i0, std::min(4 * count, n - i0));
-    }
+  for_each_word_run(a.rng, a.out.numel(), [&](std::int64_t i0, const std::uint32_t* w, std::int64_t len) {
+    bernoulli_from_words(w, p + i0, out + i0, len);
   });
 }
 void bernoulli_ref(KernelArgs& a) {
