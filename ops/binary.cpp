@@ -32,8 +32,26 @@ std::vector<Value> add_grad(const GradArgs& g) {
 std::vector<Value> sub_grad(const GradArgs& g) {
   return {sum_to_like(g.dout, lhs(g)), sum_to_like(-g.dout, rhs(g))};
 }
+// sum_to_like(dout * x, like). Where dout spreads one value per row over
+// x's [R, C] (the gradient of a row sum: an [R, 1] column broadcast) and
+// `like` is a row of C, that is the column sums of x weighted by the
+// column, r^T x: one small GEMM instead of a pass writing dout, one writing
+// the product and one summing it (W1's visible-bias gradient).
+Value sum_of_product_to_like(const Value& dout, const Value& x, const Value& like) {
+  const Node& d = dout.node();
+  const Dims& s = dout.shape();
+  if (d.op->name == "broadcast_like" && s.size() == 2 && x.shape() == s && x.dtype() == DType::f32) {
+    const Value& r = d.inputs[0];
+    const Dims& row = like.shape();
+    const bool column = r.shape() == Dims{s[0], 1};
+    const bool is_row = row == Dims{s[1]} || row == Dims{1, s[1]};
+    if (column && is_row && s[0] != 1 && s[1] != 1) return reshape(matmul(r, x, true, false), row);
+  }
+  return sum_to_like(dout * x, like);
+}
+
 std::vector<Value> mul_grad(const GradArgs& g) {
-  return {sum_to_like(g.dout * rhs(g), lhs(g)), sum_to_like(g.dout * lhs(g), rhs(g))};
+  return {sum_of_product_to_like(g.dout, rhs(g), lhs(g)), sum_of_product_to_like(g.dout, lhs(g), rhs(g))};
 }
 std::vector<Value> div_grad(const GradArgs& g) {
   // d(a/b)/db = -a/b^2, written with the inputs only so it differentiates again.

@@ -75,6 +75,10 @@ ANNEAL_OP_CASES("ops: broadcasting arithmetic along each axis", {
            .build = [](Graph&, const std::vector<Value>& x) {
              return sum_to_like(broadcast_like(x[0], x[1]) * x[1], x[0]);
            }, .second_order = true},
+    OpCase{.name = "row sums of a broadcast product (its bias gradient is a GEMV)", .ops = {"mul", "sum"},
+           .inputs = {{k357}, {{7}}},
+           .build = [](Graph&, const std::vector<Value>& x) { return sum(x[0] * x[1], {1}); },
+           .second_order = true},
 });
 
 ANNEAL_OP_CASES("ops: update rules", {
@@ -124,6 +128,25 @@ TEST_CASE("stop_gradient blocks exactly its branch") {
   Session s(g);
   Tensor d = s.run({}, grad(loss, {x})[0]);
   CHECK(d.at(0) == doctest::Approx(3.0));  // d(x * c)/dx = c, not 2x
+}
+
+TEST_CASE("the gradient of a row sum of v * b for the row b is one GEMV, r^T v") {
+  Graph g;
+  Value v = g.input("v", {Dim::batch(), 3});
+  Value b = g.param("b", {3}, Init::constant(0.5));
+  Value r = g.input("r", {Dim::batch()});
+  Value db = grad(sum(sum(v * b, {1}) * r), {b})[0];
+  REQUIRE(db.node().op->name == "reshape");
+  CHECK(db.node().inputs[0].node().op->name == "matmul");
+  Session s(g);
+  Tensor vt = Tensor::zeros(DType::f32, {2, 3}), rt = Tensor::zeros(DType::f32, {2});
+  for (int i = 0; i < 6; ++i) vt.data<float>()[i] = static_cast<float>(i + 1);
+  rt.data<float>()[0] = 2, rt.data<float>()[1] = -1;
+  Tensor d = s.run({{"v", vt}, {"r", rt}}, db);
+  CHECK(d.shape() == Dims{3});
+  CHECK(d.at(0) == doctest::Approx(2 * 1 - 4));  // sum over rows of r_i v_ij
+  CHECK(d.at(1) == doctest::Approx(2 * 2 - 5));
+  CHECK(d.at(2) == doctest::Approx(2 * 3 - 6));
 }
 
 TEST_CASE("update rules compute their formulas and reject non-scalar hyper-parameters") {
