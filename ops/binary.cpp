@@ -111,10 +111,28 @@ Value scalar_like(Value a, double v) { return a.graph->scalar(v); }
 
 }  // namespace
 
-Value add(Value a, Value b) { return a.graph->add(kAdd, {a, b}); }
-Value sub(Value a, Value b) { return a.graph->add(kSub, {a, b}); }
-Value mul(Value a, Value b) { return a.graph->add(kMul, {a, b}); }
-Value div(Value a, Value b) { return a.graph->add(kDiv, {a, b}); }
+namespace {
+
+// broadcast_like(x, like) as an operand whose partner already has like's
+// shape: the arithmetic broadcasts x itself, so the spread copy is never
+// written (a gradient's dout, spread over a sum's input, times a value).
+Value spread_input(const Value& v, const Value& partner) {
+  const Node& n = v.node();
+  if (n.op->name == "broadcast_like" && partner.shape() == v.shape() && partner.dtype() == v.dtype())
+    return n.inputs[0];
+  return v;
+}
+
+Value arithmetic(const OpDef& op, const Value& a, const Value& b) {
+  return a.graph->add(op, {spread_input(a, b), spread_input(b, a)});
+}
+
+}  // namespace
+
+Value add(Value a, Value b) { return arithmetic(kAdd, a, b); }
+Value sub(Value a, Value b) { return arithmetic(kSub, a, b); }
+Value mul(Value a, Value b) { return arithmetic(kMul, a, b); }
+Value div(Value a, Value b) { return arithmetic(kDiv, a, b); }
 Value equal(Value a, Value b) { return a.graph->add(kEqual, {a, b}); }
 Value greater(Value a, Value b) { return a.graph->add(kGreater, {a, b}); }
 Value select(Value cond, Value a, Value b) { return a.graph->add(kSelect, {cond, a, b}); }

@@ -27,19 +27,6 @@ TypeInfo sum_to_like_type(const Node& n) {
   return {DType::f32, like};
 }
 
-// True when `small`, right-aligned to `big`, matches big's leading axes and
-// is 1 on the rest ([B, 1] in [B, K]): element i of big pairs with
-// element i / (numel(big) / numel(small)) of small.
-bool is_leading_block(const Dims& big, const Dims& small) {
-  if (small.size() > big.size()) return false;
-  const std::size_t pad = big.size() - small.size();
-  std::size_t k = big.size();
-  while (k > 0 && (k <= pad ? 1 : small[k - 1 - pad]) == 1) --k;
-  for (std::size_t d = 0; d < k; ++d)
-    if ((d < pad ? 1 : small[d - pad]) != big[d]) return false;
-  return true;
-}
-
 template <class T> void broadcast_kernel(KernelArgs& a, bool parallel) {
   const Tensor& x = *a.in[0];
   const T* px = x.data<T>();
@@ -79,6 +66,14 @@ template <class T> void broadcast_kernel(KernelArgs& a, bool parallel) {
   if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);
 }
 void broadcast_fast(KernelArgs& a) { broadcast_kernel<float>(a, true); }
+// In a fused pass the runtime hands over x's values for the chunk already
+// spread (a scalar, or a bias row or per-row column gathered), so a reader
+// of the broadcast never needs it written out whole.
+struct CopyFn {
+  explicit CopyFn(const Node&) {}
+  float operator()(float x) const { return x; }
+};
+void broadcast_chunk(const ChunkArgs& a) { unary_chunk<CopyFn>(a); }
 void broadcast_ref(KernelArgs& a) { broadcast_kernel<double>(a, false); }
 
 template <class T> void sum_to_kernel(KernelArgs& a, bool parallel) {
@@ -111,7 +106,8 @@ std::vector<Value> sum_to_grad(const GradArgs& g) { return {broadcast_like(g.dou
 // The `like` input is read for its shape only; it gets no gradient.
 const OpDef kBroadcastLike{.name = "broadcast_like", .min_inputs = 2, .max_inputs = 2,
                            .infer = broadcast_like_type, .fast = broadcast_fast, .ref = broadcast_ref,
-                           .grad = broadcast_grad, .grad_reads = kReadsInputs, .shape_only_inputs = 0b10};
+                           .grad = broadcast_grad, .grad_reads = kReadsInputs, .chunk = broadcast_chunk,
+                           .shape_only_inputs = 0b10};
 const OpDef kSumToLike{.name = "sum_to_like", .min_inputs = 2, .max_inputs = 2, .infer = sum_to_like_type,
                        .fast = sum_to_fast, .ref = sum_to_ref, .grad = sum_to_grad, .grad_reads = kReadsInputs,
                        .shape_only_inputs = 0b10};

@@ -41,6 +41,16 @@ bool is_trailing_block(const Dims& big, const Dims& small) {
                     big.end() - static_cast<std::ptrdiff_t>(len));
 }
 
+bool is_leading_block(const Dims& big, const Dims& small) {
+  if (small.size() > big.size()) return false;
+  const std::size_t pad = big.size() - small.size();
+  std::size_t k = big.size();
+  while (k > 0 && (k <= pad ? 1 : small[k - 1 - pad]) == 1) --k;
+  for (std::size_t d = 0; d < k; ++d)
+    if ((d < pad ? 1 : small[d - pad]) != big[d]) return false;
+  return true;
+}
+
 namespace {
 void require_float(const Node& n, std::size_t i) {
   if (n.input_type(i).dtype != DType::f32)

@@ -81,6 +81,10 @@ void map_unary(const Tensor& x, Tensor& out, const F& f, bool parallel) {
 // True when `small`, leading 1s dropped, is a suffix of `big` (then small's
 // element i % numel(small) pairs with big's element i). A scalar always is.
 bool is_trailing_block(const Dims& big, const Dims& small);
+// True when `small`, right-aligned to `big`, matches big's leading axes and
+// is 1 on the rest ([B, 1] in [B, K]): element i of big pairs with element
+// i / (numel(big) / numel(small)) of small.
+bool is_leading_block(const Dims& big, const Dims& small);
 
 // out[i] = f(a[i'], b[i'']) with NumPy broadcasting.
 template <class T, class F>
@@ -105,6 +109,21 @@ void map_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f, bool 
         if (b_block) binary_loop(pa + i, false, pb + j, m == 1, po + i, len, f);
         else binary_loop(pa + j, m == 1, pb + i, false, po + i, len, f);
         i += len;
+      }
+    });
+    return;
+  }
+  // One side one value per row of the other (a [B, 1] column against [B, K]):
+  // each row's run with that value as a scalar.
+  const bool b_lead = is_leading_block(a.shape(), b.shape()) && a.numel() == n;
+  if (b_lead || (is_leading_block(b.shape(), a.shape()) && b.numel() == n)) {
+    const std::int64_t len = n / (b_lead ? b.numel() : a.numel());
+    run([&](std::int64_t s, std::int64_t e) {
+      for (std::int64_t i = s; i < e;) {
+        const std::int64_t r = i / len, end = std::min(e, (r + 1) * len);
+        if (b_lead) binary_loop(pa + i, false, pb + r, true, po + i, end - i, f);
+        else binary_loop(pa + r, true, pb + i, false, po + i, end - i, f);
+        i = end;
       }
     });
     return;

@@ -18,16 +18,18 @@ namespace anneal {
 namespace {
 
 // An elementwise op the fused pass can run: f32, a chunk kernel, and every
-// input the output's shape, a scalar, or a repeated trailing block.
+// input (but those read for their shape only) the output's shape, a scalar,
+// a repeated trailing block or a per-row leading block.
 bool chunkable(const Analysis& a, int id) {
   const Node& n = a.node(id);
   if (!n.op->chunk || n.type.dtype != DType::f32 || n.inputs.size() > kMaxChunkInputs) return false;
   Dims s = a.shape(id);
   for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+    if (a.shape_only(id, k)) continue;
     int p = a.in(id, k);
     if (a.node(p).type.dtype != DType::f32) return false;
     Dims ps = a.shape(p);
-    if (ps != s && numel(ps) != 1 && !is_trailing_block(s, ps)) return false;
+    if (ps != s && numel(ps) != 1 && !is_trailing_block(s, ps) && !is_leading_block(s, ps)) return false;
   }
   return true;
 }
@@ -173,7 +175,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
       for (const Node* m : s.nodes)
         for (std::size_t k = 0; k < m->inputs.size(); ++k) {
           int p = a.in(m->id, k);
-          if (group_of[static_cast<std::size_t>(p)] != group_of[i]) read(p);
+          if (group_of[static_cast<std::size_t>(p)] != group_of[i] && !a.skipped_input(m->id, k)) read(p);
         }
       s.label = "fused";
       for (const Node* m : s.nodes) s.label += (m == s.nodes.front() ? " " : "+") + m->op->name;
@@ -439,7 +441,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
         for (std::size_t k = 0; k < m->inputs.size(); ++k) {
           int p = a.in(m->id, k);
           FusedElementwise::Operand o;
-          if (group_of[static_cast<std::size_t>(p)] == gid) {
+          if (a.shape_only(m->id, k)) {
+            o.kind = FusedElementwise::Operand::Kind::shape;
+          } else if (group_of[static_cast<std::size_t>(p)] == gid) {
             o.kind = FusedElementwise::Operand::Kind::member;
             o.member = member_index[static_cast<std::size_t>(p)];
           } else {
@@ -455,9 +459,13 @@ std::unique_ptr<Program> Program::compile(const Graph& g, const std::vector<Valu
               }
             }
             else if (numel(ps) == 1) o.kind = FusedElementwise::Operand::Kind::scalar;
-            else {
+            else if (is_trailing_block(a.shape(node->id), ps)) {
               o.kind = FusedElementwise::Operand::Kind::block;
               o.block = numel(ps);
+              o.reg = fe.registers++;
+            } else {
+              o.kind = FusedElementwise::Operand::Kind::leading;
+              o.block = numel(a.shape(node->id)) / numel(ps);
               o.reg = fe.registers++;
             }
           }

@@ -124,6 +124,19 @@ bool FusedElementwise::run_range(std::int64_t b, std::int64_t e, float* regs, st
           in[k] = src.out ? src.out->data<float>() + c : reg(src.reg);
           break;
         }
+        case Operand::Kind::shape: in[k] = nullptr; break;
+        case Operand::Kind::leading: {
+          // A per-row value: this chunk's runs of it.
+          const float* src = o.tensor->data<float>();
+          float* g = reg(o.reg);
+          for (std::int64_t i = 0; i < len;) {
+            const std::int64_t row = (c + i) / o.block, end = std::min(len, (row + 1) * o.block - c);
+            std::fill(g + i, g + end, src[row]);
+            i = end;
+          }
+          in[k] = g;
+          break;
+        }
         case Operand::Kind::block: {
           // A repeated trailing block (a bias row): gather this chunk's part.
           const float* src = o.tensor->data<float>();

@@ -13,11 +13,14 @@ struct FusedElementwise {
   static constexpr std::int64_t kChunk = 1024;
 
   struct Operand {
-    enum class Kind { full, scalar, block, member } kind = Kind::full;
-    const Tensor* tensor = nullptr;  // full/scalar/block: an outside value
-    std::int64_t block = 0;          // block: numel of the repeated trailing block
+    // leading: one value per run of `block` elements (a [B, 1] column
+    // spread over [B, K] rows); shape: read for its shape only (none of
+    // its data, as broadcast_like's `like`).
+    enum class Kind { full, scalar, block, leading, member, shape } kind = Kind::full;
+    const Tensor* tensor = nullptr;  // full/scalar/block/leading: an outside value
+    std::int64_t block = 0;          // block: numel of the repeated trailing block; leading: the run length
     int member = -1;                 // member: index into members
-    int reg = -1;                    // block: the register it is gathered into
+    int reg = -1;                    // block/leading: the register it is gathered into
     bool scan = false;               // full: scanned for NaN/Inf as it is read (an earlier step's output)
   };
   struct Member {

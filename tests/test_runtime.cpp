@@ -231,6 +231,36 @@ TEST_CASE("runtime: CSE - fusion and in-place updates do not change the numbers"
   CHECK(max_diff < 1e-5);
 }
 
+TEST_CASE("runtime: a fused pass spreads a per-row column, a bias row and a scalar itself, as the reference does") {
+  ThreadsGuard guard;
+  Graph g;
+  Value x = g.input("x", {Dim::batch(), 700});
+  Value r = g.input("r", {Dim::batch(), 1});
+  Value b = g.param("b", {700}, Init::normal(0.0, 1.0));
+  // broadcast_like as a pass member (its `like` read for the shape only), a
+  // [B, 1] column as a mul operand, a bias row and a scalar.
+  Value y = -broadcast_like(r, x) * exp(x * 0.5) + b;
+  Value z = x * r;  // alone: the lone kernel's per-row runs
+  Feeds feeds{{"x", Tensor::empty(DType::f32, {9, 700})}, {"r", Tensor::empty(DType::f32, {9, 1})}};
+  for (std::int64_t i = 0; i < 9 * 700; ++i) feeds["x"].data<float>()[i] = std::sin(0.37f * static_cast<float>(i));
+  for (std::int64_t i = 0; i < 9; ++i) feeds["r"].data<float>()[i] = 0.5f + static_cast<float>(i);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Session fast(g, {.seed = 4});
+    Session ref(g, {.seed = 4, .precision = Precision::reference});
+    ref.set("b", fast.get("b"));
+    const std::string d = fast.program({y, z}, {}, 9).describe();
+    INFO(d);
+    CHECK(d.find("broadcast_like+neg") != std::string::npos);  // a member of the pass
+    CHECK(d.find(" broadcast_like ") == std::string::npos);  // never a step of its own
+    auto a = fast.run(feeds, {y, z});
+    auto e = ref.run(feeds, {y, z});
+    CHECK(rel_l2(a[0], e[0]) <= 1e-6);
+    CHECK(rel_l2(a[1], e[1]) <= 1e-6);
+    CHECK(a[1].data<float>()[700 * 3 + 5] == feeds["x"].data<float>()[700 * 3 + 5] * 3.5f);
+  }
+}
+
 TEST_CASE("runtime: an optimizer update as one compound loop gives the bits of its ops' loops") {
   ThreadsGuard guard;
   // Adam (four ops per parameter), SGD momentum (two), Adam with weight decay
