@@ -40,20 +40,18 @@ template <class T> void broadcast_kernel(KernelArgs& a, bool parallel) {
     const std::int64_t repeat = n / std::max<std::int64_t>(m, 1);
     // In contiguous pieces: a copy of (part of) the block, or a run of one value.
     auto body = [&](std::int64_t s, std::int64_t e) {
-      for (std::int64_t i = s; i < e;) {
-        if (m == 1) {
-          std::fill(po + i, po + e, px[0]);
-          break;
-        }
-        if (trailing) {
+      if (m == 1) {
+        std::fill(po + s, po + e, px[0]);
+      } else if (trailing) {
+        for (std::int64_t i = s; i < e;) {
           const std::int64_t j = i % m, len = std::min(e - i, m - j);
           std::copy_n(px + j, len, po + i);
           i += len;
-        } else {
-          const std::int64_t r = i / repeat, end = std::min(e, (r + 1) * repeat);
-          std::fill(po + i, po + end, px[r]);
-          i = end;
         }
+      } else {
+        for_each_row_run(s, e, repeat, [&](std::int64_t r, std::int64_t i, std::int64_t end) {
+          std::fill(po + i, po + end, px[r]);
+        });
       }
     };
     if (parallel) parallel_for(n, kElementwiseGrain, body); else body(0, n);

@@ -85,6 +85,17 @@ bool is_trailing_block(const Dims& big, const Dims& small);
 // is 1 on the rest ([B, 1] in [B, K]): element i of big pairs with element
 // i / (numel(big) / numel(small)) of small.
 bool is_leading_block(const Dims& big, const Dims& small);
+// Splits [s, e) where a new run of `run` elements starts and calls
+// f(r, i, end) for each piece [i, end), all of it within run r: how a
+// per-row value (a leading block) is spread over its row.
+template <class F>
+void for_each_row_run(std::int64_t s, std::int64_t e, std::int64_t run, F&& f) {
+  for (std::int64_t i = s; i < e;) {
+    const std::int64_t r = i / run, end = std::min(e, (r + 1) * run);
+    f(r, i, end);
+    i = end;
+  }
+}
 
 // out[i] = f(a[i'], b[i'']) with NumPy broadcasting.
 template <class T, class F>
@@ -119,12 +130,10 @@ void map_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f, bool 
   if (b_lead || (is_leading_block(b.shape(), a.shape()) && b.numel() == n)) {
     const std::int64_t len = n / (b_lead ? b.numel() : a.numel());
     run([&](std::int64_t s, std::int64_t e) {
-      for (std::int64_t i = s; i < e;) {
-        const std::int64_t r = i / len, end = std::min(e, (r + 1) * len);
+      for_each_row_run(s, e, len, [&](std::int64_t r, std::int64_t i, std::int64_t end) {
         if (b_lead) binary_loop(pa + i, false, pb + r, true, po + i, end - i, f);
         else binary_loop(pa + r, true, pb + i, false, po + i, end - i, f);
-        i = end;
-      }
+      });
     });
     return;
   }

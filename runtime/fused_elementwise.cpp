@@ -9,6 +9,7 @@
 #include "backend/cache.hpp"
 #include "backend/finite.hpp"
 #include "backend/parallel.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/registry.hpp"
 
 namespace anneal {
@@ -131,11 +132,9 @@ bool FusedElementwise::run_range(std::int64_t b, std::int64_t e, float* regs, st
           // A per-row value: this chunk's runs of it.
           const float* src = o.tensor->data<float>();
           float* g = reg(o.reg);
-          for (std::int64_t i = 0; i < len;) {
-            const std::int64_t row = (c + i) / o.block, end = std::min(len, (row + 1) * o.block - c);
-            std::fill(g + i, g + end, src[row]);
-            i = end;
-          }
+          for_each_row_run(c, c + len, o.block, [&](std::int64_t row, std::int64_t i, std::int64_t end) {
+            std::fill(g + (i - c), g + (end - c), src[row]);
+          });
           in[k] = g;
           break;
         }
